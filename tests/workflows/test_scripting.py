@@ -1,0 +1,56 @@
+"""The allow-list for BPMN scripts and conditions."""
+import pytest
+
+from workflows.domain import ScriptError
+from workflows.scripting import SAFE_BUILTINS, check_expression, check_script
+
+
+@pytest.mark.parametrize("source", [
+    "x = 1",
+    "summe = sum([a for a in range(10)])",
+    "if entscheidung == 'bewilligt':\n    stufe = 2\nelse:\n    stufe = 0",
+    "liste = sorted(dokumente)\nfor d in liste:\n    anzahl = len(d)",
+    "text = f'{name} am {datum}'",
+])
+def test_ordinary_scripts_pass(source):
+    check_script(source)
+
+
+@pytest.mark.parametrize("source, reason", [
+    ("import os", "Import"),
+    ("from os import system", "ImportFrom"),
+    ("x = ().__class__", "__class__"),
+    ("x = ().__class__.__base__.__subclasses__()", "__"),
+    ("x = __builtins__", "Unterstrich"),
+    ("x = '{0.__class__}'.format(1)", "format"),
+    ("g = (i for i in [1]).gi_frame", "gi_frame"),
+    ("while True:\n    pass", "While"),
+    ("f = lambda: 1", "Lambda"),
+    ("def f():\n    pass", "FunctionDef"),
+    ("class A:\n    pass", "ClassDef"),
+    ("x = 9 ** 9 ** 9", "Pow"),
+    ("global x", "Global"),
+    ("with open('x') as f:\n    pass", "With"),
+    ("try:\n    x = 1\nexcept Exception:\n    pass", "Try"),
+    ("x = (", "Syntaxfehler"),
+])
+def test_escape_attempts_are_refused(source, reason):
+    with pytest.raises(ScriptError) as err:
+        check_script(source)
+    assert reason in err.value.message
+
+
+def test_expressions_are_checked_in_eval_mode():
+    check_expression('verhandlung["timer"]')
+    with pytest.raises(ScriptError):
+        check_expression("x = 1")
+    with pytest.raises(ScriptError):
+        check_expression("().__class__")
+
+
+def test_safe_builtins_have_no_escape_hatches():
+    for name in ("open", "eval", "exec", "getattr", "setattr", "__import__", "compile", "globals",
+                 "vars", "type", "object", "input", "breakpoint"):
+        assert name not in SAFE_BUILTINS
+    with pytest.raises(ScriptError):
+        SAFE_BUILTINS["range"](10 ** 6)

@@ -1,0 +1,216 @@
+"""Domain vocabulary: roles, cases, tasks, deadlines and the errors the use cases raise.
+
+Plain dataclasses and enums, free of Flask, SQL and SpiffWorkflow, so that the web
+layer, the API and the tests all speak the same terms.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+# --- roles -------------------------------------------------------------------------
+
+class Party(str, enum.Enum):
+    """The parties of a case; each BPMN lane belongs to one of them."""
+
+    EGH = "egh"                           # LVR or LWL
+    KRANKENKASSE = "krankenkasse"
+    LEISTUNGSERBRINGER = "leistungserbringer"
+    SCHLICHTUNG = "schlichtung"           # Schlichtungskommission (LRV § 14), no single organisation
+    GEMEINSAME_KOMMISSION = "gemeinsame_kommission"
+
+
+#: BPMN lane name (= user group) -> the party whose organisation works tasks in that lane.
+LANES: dict[str, Party] = {
+    "EGH-Sachbearbeitung": Party.EGH,
+    "Leitung": Party.EGH,
+    "Krankenkasse": Party.KRANKENKASSE,
+    "Leistungserbringer": Party.LEISTUNGSERBRINGER,
+    "Schlichtungskommission": Party.SCHLICHTUNG,
+    "Gemeinsame Kommission": Party.GEMEINSAME_KOMMISSION,
+}
+
+#: Groups that are not lanes but grant rights in the application.
+PROCESS_OWNERS = "Prozessverantwortliche"
+ADMINS = "Administration"
+GROUPS = tuple(LANES) + (PROCESS_OWNERS, ADMINS)
+
+#: Parties whose tasks are not bound to one organisation (cross-organisation bodies).
+CROSS_ORGANISATION = {Party.SCHLICHTUNG, Party.GEMEINSAME_KOMMISSION}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who performs a use case: a user of the web app or API, or the system itself."""
+
+    username: str
+    groups: frozenset[str] = frozenset()
+    organisation: str | None = None
+
+    @classmethod
+    def system(cls, name: str = "system") -> "Actor":
+        return cls(username=name, groups=frozenset({"System"}), organisation=None)
+
+    @property
+    def is_system(self) -> bool:
+        return "System" in self.groups
+
+    def may_work(self, lane: str | None, organisation: str | None) -> bool:
+        """A task is the actor's business if its lane is one of their groups and it
+        belongs to their organisation (cross-organisation lanes excepted)."""
+        if self.is_system:
+            return True
+        if lane is None or lane not in self.groups:
+            return False
+        if LANES.get(lane) in CROSS_ORGANISATION or organisation is None:
+            return True
+        return organisation == self.organisation
+
+
+def task_organisation(lane: str | None, parties: dict[str, str]) -> str | None:
+    """The organisation responsible for a lane in a case, from the case's parties."""
+    party = LANES.get(lane or "")
+    if party is None or party in CROSS_ORGANISATION:
+        return None
+    return parties.get(party.value)
+
+
+# --- cases and their index rows ---------------------------------------------------
+
+class CaseStatus(str, enum.Enum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    ERROR = "error"       # a step failed (e.g. a timer script); needs a person
+
+
+@dataclass(frozen=True)
+class HumanTask:
+    """A ready user or manual task, as the inbox index stores it."""
+
+    task_id: str
+    spec_name: str
+    title: str
+    lane: str | None
+    form: str | None = None
+    documentation: str | None = None
+    due_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PendingTimer:
+    task_id: str
+    spec_name: str
+    title: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class AwaitedEvent:
+    """A signal or message a case waits for; broadcasting looks these up."""
+
+    kind: str      # "signal" | "message"
+    name: str
+
+
+class DeadlineStatus(str, enum.Enum):
+    RUNNING = "laufend"
+    MET = "erfuellt"
+    CANCELLED = "entfallen"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A legal deadline of a case, computed by fristen.py and kept in the workflow data."""
+
+    key: str
+    rule: str
+    title: str
+    legal_basis: str
+    event: date
+    end: date
+    shifted_end: date
+    explanation: str
+    reading: str | None = None
+    soll: bool = False
+    status: DeadlineStatus = DeadlineStatus.RUNNING
+    met_on: date | None = None
+
+    @classmethod
+    def from_data(cls, key: str, raw: dict[str, Any]) -> "Deadline":
+        return cls(
+            key=key, rule=raw["rule"], title=raw["title"], legal_basis=raw["legal_basis"],
+            event=date.fromisoformat(raw["event"]), end=date.fromisoformat(raw["end"]),
+            shifted_end=date.fromisoformat(raw["shifted_end"]), explanation=raw["explanation"],
+            reading=raw.get("reading"), soll=bool(raw.get("soll")),
+            status=DeadlineStatus(raw.get("status", DeadlineStatus.RUNNING.value)),
+            met_on=date.fromisoformat(raw["met_on"]) if raw.get("met_on") else None,
+        )
+
+
+@dataclass(frozen=True)
+class CaseSnapshot:
+    """What the index tables need to know about a case after a step."""
+
+    status: CaseStatus
+    human_tasks: list[HumanTask] = field(default_factory=list)
+    timers: list[PendingTimer] = field(default_factory=list)
+    awaited: list[AwaitedEvent] = field(default_factory=list)
+    deadlines: list[Deadline] = field(default_factory=list)
+
+
+# --- errors --------------------------------------------------------------------------
+
+class DomainError(Exception):
+    """Base of the errors a use case reports to a person; `message` is German."""
+
+    code = "fehler"
+
+    def __init__(self, message: str, **details: Any):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(DomainError):
+    code = "nicht_gefunden"
+
+
+class Forbidden(DomainError):
+    code = "keine_berechtigung"
+
+
+class Conflict(DomainError):
+    """Someone else changed the case first; nothing of this request was stored."""
+
+    code = "konflikt"
+
+
+class InvalidInput(DomainError):
+    code = "ungueltige_eingabe"
+
+
+class ModelError(DomainError):
+    """A BPMN model cannot be deployed; names the element and line where known."""
+
+    code = "modell_ungueltig"
+
+    def __init__(self, message: str, *, element_id: str | None = None, line: int | None = None,
+                 file_name: str | None = None):
+        super().__init__(message, element_id=element_id, line=line, file_name=file_name)
+        self.element_id, self.line, self.file_name = element_id, line, file_name
+
+    def __str__(self) -> str:
+        where = ", ".join(p for p in (
+            f"Datei {self.file_name}" if self.file_name else "",
+            f"Element {self.element_id}" if self.element_id else "",
+            f"Zeile {self.line}" if self.line else "") if p)
+        return f"{self.message} ({where})" if where else self.message
+
+
+class ScriptError(DomainError):
+    """A script or condition in a model failed or was refused by the script check."""
+
+    code = "skriptfehler"

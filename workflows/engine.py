@@ -1,0 +1,444 @@
+"""The adapter around SpiffWorkflow: the only module that imports it.
+
+Parses and validates BPMN (hardened XML parser, Spiff's XSD validator, our script
+check), starts workflows, (de)serializes them, lists ready human tasks, completes
+them, delivers signals and messages, fires due timers and reports what the index
+tables need. Time inside SpiffWorkflow's timers comes from `workflows.clock`.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Callable, Iterable
+
+from lxml import etree
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions import MessageEventDefinition as BpmnMessage
+from SpiffWorkflow.bpmn.specs.event_definitions import SignalEventDefinition as BpmnSignal
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition, SignalEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from . import clock, fristen, scripting
+from .domain import (AwaitedEvent, CaseSnapshot, CaseStatus, Conflict, Deadline, DeadlineStatus,
+                     HumanTask, InvalidInput, ModelError, NotFound, PendingTimer, ScriptError)
+
+
+# --- time: the one patch point -------------------------------------------------------
+
+class _ClockDatetime(datetime):
+    """SpiffWorkflow's timer module calls datetime.now(timezone.utc); answer from our clock."""
+
+    @classmethod
+    def now(cls, tz=None):
+        moment = clock.now()
+        return moment.astimezone(tz) if tz else moment.astimezone().replace(tzinfo=None)
+
+
+spiff_timer.datetime = _ClockDatetime
+
+
+# --- scripts ---------------------------------------------------------------------------
+
+class _CheckedEnvironment(TaskDataEnvironment):
+    """Evaluates only code that passes the allow-list, with the safe builtins."""
+
+    def __init__(self):
+        super().__init__(environment_globals=scripting.safe_globals())
+
+    def evaluate(self, expression, context, external_context=None):
+        scripting.check_expression(expression)
+        self.globals = scripting.safe_globals()
+        return super().evaluate(expression, context, external_context)
+
+    def execute(self, script, context, external_context=None):
+        scripting.check_script(script)
+        self.globals = scripting.safe_globals()
+        return super().execute(script, context, external_context)
+
+
+class _CaseScriptEngine(PythonScriptEngine):
+    """Adds the deadline helpers, bound to the task that runs the script."""
+
+    def __init__(self):
+        super().__init__(environment=_CheckedEnvironment())
+
+    def evaluate(self, task, expression, external_context=None):
+        return super().evaluate(task, expression, {**_helpers(task), **(external_context or {})})
+
+    def execute(self, task, script, external_context=None):
+        return super().execute(task, script, {**_helpers(task), **(external_context or {})})
+
+
+DEADLINES_KEY = "fristen"
+
+
+def _helpers(task) -> dict[str, Callable]:
+    """Functions scripts may call. Deadlines are recorded in the workflow's data so the
+    index (and the case file) can list them without running the model."""
+    registry = task.workflow.top_workflow.data.setdefault(DEADLINES_KEY, {})
+
+    def frist(key: str, rule: str, event: str, **options: Any) -> dict:
+        """Compute a legal deadline, record it under `key` and return it with the
+        timer values: `timer` (end of the calendar end, § 188 BGB) and, with
+        `warnung_tage`, `warnung` (that many days before)."""
+        warn_days = options.pop("warnung_tage", None)
+        for name, value in list(options.items()):
+            if isinstance(value, str) and len(value) == 10 and value[4] == "-":
+                options[name] = date.fromisoformat(value)
+        result = fristen.berechne(rule, date.fromisoformat(str(event)[:10]), **options)
+        entry = {**result.to_dict(), "status": DeadlineStatus.RUNNING.value, "met_on": None,
+                 "timer": clock.end_of_day(result.end).isoformat()}
+        if warn_days is not None:
+            entry["warnung"] = clock.start_of_day(result.end - timedelta(days=int(warn_days))).isoformat()
+        registry[key] = entry
+        return dict(entry)
+
+    def frist_erfuellt(key: str, am: str | None = None) -> None:
+        """Mark a recorded deadline as met (on `am`, default today)."""
+        if key not in registry:
+            raise ScriptError(f"Unbekannte Frist „{key}“.")
+        registry[key]["status"] = DeadlineStatus.MET.value
+        registry[key]["met_on"] = str(am)[:10] if am else clock.today().isoformat()
+
+    def frist_entfaellt(key: str) -> None:
+        if key in registry:
+            registry[key]["status"] = DeadlineStatus.CANCELLED.value
+
+    def heute() -> str:
+        return clock.today().isoformat()
+
+    return {"frist": frist, "frist_erfuellt": frist_erfuellt, "frist_entfaellt": frist_entfaellt,
+            "heute": heute}
+
+
+# --- models -------------------------------------------------------------------------------
+
+#: XML parser for untrusted BPMN: no entities, no network, no DTD, bounded size.
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                              huge_tree=False, remove_comments=False)
+MAX_MODEL_BYTES = 5 * 1024 * 1024
+
+
+@dataclass
+class ProcessModel:
+    """A parsed, validated process ready to start workflows from."""
+
+    process_id: str
+    name: str
+    spec: Any
+    subprocess_specs: dict
+    sha256: str
+    lanes: list[str] = field(default_factory=list)
+    forms: dict[str, str] = field(default_factory=dict)   # task spec name -> form file name
+
+
+def parse_xml(content: bytes | str, file_name: str = "model.bpmn"):
+    """Parse untrusted XML safely; ModelError with the line for malformed input."""
+    data = content.encode() if isinstance(content, str) else content
+    if len(data) > MAX_MODEL_BYTES:
+        raise ModelError(f"Die Datei ist größer als {MAX_MODEL_BYTES // (1024 * 1024)} MB.",
+                         file_name=file_name)
+    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
+        raise ModelError("DTDs und Entitäten sind in BPMN-Dateien nicht erlaubt.", file_name=file_name)
+    try:
+        return etree.fromstring(data, parser=_XML_PARSER)
+    except etree.XMLSyntaxError as err:
+        raise ModelError(f"Kein wohlgeformtes XML: {err.msg}", line=err.lineno,
+                         file_name=file_name) from None
+
+
+def parse_model(files: dict[str, bytes | str], process_id: str | None = None) -> ProcessModel:
+    """Parse BPMN files (the main one plus those its call activities need) into a model.
+
+    Without `process_id` the file must hold exactly one executable process.
+    Raises ModelError naming the element and line for anything that cannot run.
+    """
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    digest = hashlib.sha256()
+    for name, content in sorted(files.items()):
+        data = content.encode() if isinstance(content, str) else content
+        digest.update(data)
+        try:
+            parser.add_bpmn_xml(parse_xml(data, name), filename=name)
+        except ValidationException as err:
+            raise ModelError(f"Ungültiges BPMN: {_first_line(err)}", element_id=err.id or None,
+                             line=_int(err.line_number), file_name=err.file_name or name) from None
+        except SpiffWorkflowException as err:
+            raise ModelError(f"Ungültiges BPMN: {_first_line(err)}", file_name=name) from None
+    executable = parser.get_process_ids()
+    if process_id is None:
+        if len(executable) != 1:
+            raise ModelError("Die Datei muss genau einen ausführbaren Prozess enthalten "
+                             f"(gefunden: {', '.join(executable) or 'keinen'}).")
+        process_id = executable[0]
+    try:
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except ValidationException as err:
+        raise ModelError(f"Ungültiges BPMN: {_first_line(err)}", element_id=err.id or None,
+                         line=_int(err.line_number), file_name=err.file_name or None) from None
+    except (SpiffWorkflowException, KeyError, ValueError, AttributeError, TypeError) as err:
+        raise ModelError(f"Das Modell kann nicht ausgeführt werden: {_first_line(err)}") from None
+    model = ProcessModel(process_id=process_id, name=spec.description or process_id, spec=spec,
+                         subprocess_specs=subprocess_specs, sha256=digest.hexdigest())
+    for task_spec in _all_task_specs(model):
+        _check_task_spec_scripts(task_spec)
+        lane = getattr(task_spec, "lane", None)
+        if lane and lane not in model.lanes:
+            model.lanes.append(lane)
+        form = _form_of(task_spec)
+        if form:
+            model.forms[task_spec.name] = form
+    return model
+
+
+def _all_task_specs(model: ProcessModel):
+    yield from model.spec.task_specs.values()
+    for sub in model.subprocess_specs.values():
+        yield from sub.task_specs.values()
+
+
+def _check_task_spec_scripts(task_spec) -> None:
+    """Run the script allow-list over everything of a task that will be evaluated."""
+    checks: list[tuple[str, Callable[[str], None]]] = []
+    if getattr(task_spec, "script", None):
+        checks.append((task_spec.script, scripting.check_script))
+    for condition, _target in getattr(task_spec, "cond_task_specs", []) or []:
+        expression = getattr(condition, "args", [None])[0] if condition is not None else None
+        if isinstance(expression, str):
+            checks.append((expression, scripting.check_expression))
+    event_definition = getattr(task_spec, "event_definition", None)
+    expression = getattr(event_definition, "expression", None)
+    if isinstance(expression, str) and expression:
+        checks.append((expression, scripting.check_expression))
+    for attr in ("prescript", "postscript"):
+        if getattr(task_spec, attr, None):
+            checks.append((getattr(task_spec, attr), scripting.check_script))
+    for source, check in checks:
+        try:
+            check(source)
+        except ScriptError as err:
+            raise ModelError(f"Skript nicht erlaubt: {err.message}",
+                             element_id=getattr(task_spec, "bpmn_id", None) or task_spec.name) from None
+
+
+def _form_of(task_spec) -> str | None:
+    properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+    return properties.get("formJsonSchemaFilename")
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- running workflows --------------------------------------------------------------------
+
+_REGISTRY = BpmnWorkflowSerializer.configure(DEFAULT_CONFIG)
+_SERIALIZER = BpmnWorkflowSerializer(_REGISTRY)
+
+
+def start(model: ProcessModel, data: dict[str, Any] | None = None) -> BpmnWorkflow:
+    """Create a workflow with `data` as its initial data and run it to its first wait."""
+    workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=_CaseScriptEngine())
+    workflow.task_tree.data.update(data or {})
+    _run_engine(workflow)
+    return workflow
+
+
+def dumps(workflow: BpmnWorkflow) -> str:
+    return _SERIALIZER.serialize_json(workflow)
+
+
+def loads(serialized: str) -> BpmnWorkflow:
+    workflow = _SERIALIZER.deserialize_json(serialized)
+    workflow.script_engine = _CaseScriptEngine()
+    return workflow
+
+
+def ready_human_tasks(workflow: BpmnWorkflow) -> list[HumanTask]:
+    """Ready user and manual tasks, with the lane that decides who may work them."""
+    deadlines = workflow.data.get(DEADLINES_KEY, {})
+    tasks = []
+    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+        spec = task.task_spec
+        properties = (getattr(spec, "extensions", None) or {}).get("properties", {})
+        due = deadlines.get(properties.get("frist", ""), {})
+        tasks.append(HumanTask(
+            task_id=str(task.id), spec_name=spec.name, title=spec.bpmn_name or spec.name,
+            lane=getattr(spec, "lane", None), form=properties.get("formJsonSchemaFilename"),
+            documentation=getattr(spec, "documentation", None),
+            due_at=datetime.fromisoformat(due["timer"]) if due.get("timer") else None))
+    return tasks
+
+
+def task_data(workflow: BpmnWorkflow, task_id: str) -> dict[str, Any]:
+    return dict(_ready_human_task(workflow, task_id).data)
+
+
+def complete(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
+    """Complete a ready human task with the submitted data and run on to the next wait."""
+    task = _ready_human_task(workflow, task_id)
+    task.data.update(data)
+    _run(lambda: task.run())
+    _run_engine(workflow)
+
+
+def _ready_human_task(workflow: BpmnWorkflow, task_id: str):
+    try:
+        task = workflow.get_task_from_id(_uuid(task_id))
+    except Exception:
+        task = None
+    if task is None or not task.task_spec.manual:
+        raise NotFound("Die Aufgabe gibt es in diesem Vorgang nicht.", task_id=task_id)
+    if task.state != TaskState.READY:
+        raise Conflict("Die Aufgabe ist nicht mehr offen; jemand anderes hat sie bereits erledigt.",
+                       task_id=task_id)
+    return task
+
+
+def _uuid(task_id: str):
+    from uuid import UUID
+    try:
+        return UUID(str(task_id))
+    except ValueError:
+        raise NotFound("Ungültige Aufgaben-ID.", task_id=task_id) from None
+
+
+def send_signal(workflow: BpmnWorkflow, name: str, payload: dict[str, Any] | None = None) -> bool:
+    """Deliver a signal; False if the workflow is not waiting for it."""
+    return _deliver(workflow, SignalEventDefinition(name), payload)
+
+
+def send_message(workflow: BpmnWorkflow, name: str, payload: dict[str, Any] | None = None) -> bool:
+    """Deliver a message (correlated by our business key, not BPMN correlations)."""
+    return _deliver(workflow, MessageEventDefinition(name), payload)
+
+
+def _deliver(workflow: BpmnWorkflow, definition, payload) -> bool:
+    kind = "signal" if isinstance(definition, SignalEventDefinition) else "message"
+    if AwaitedEvent(kind, definition.name) not in awaited_events(workflow):
+        return False
+    _run(lambda: workflow.send_event(BpmnEvent(definition, payload=payload or {})))
+    _run_engine(workflow)
+    return True
+
+
+def fire_due_timers(workflow: BpmnWorkflow) -> list[PendingTimer]:
+    """Fire every timer due by the clock's now; returns the timers that fired."""
+    before = {t.task_id: t for t in pending_timers(workflow)}
+    _run_engine(workflow)
+    after = {t.task_id for t in pending_timers(workflow)}
+    moment = clock.now()
+    return [t for tid, t in before.items() if tid not in after or t.due_at <= moment]
+
+
+def _run_engine(workflow: BpmnWorkflow) -> None:
+    def steps():
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+    _run(steps)
+
+
+def _run(step: Callable[[], Any]) -> None:
+    """Run an engine step, turning model errors into a ScriptError with the element."""
+    try:
+        step()
+    except ScriptError:
+        raise
+    except SpiffWorkflowException as err:
+        element = getattr(getattr(err, "task_spec", None), "bpmn_id", None) or getattr(
+            getattr(getattr(err, "task", None), "task_spec", None), "bpmn_id", None)
+        cause = getattr(err, "exception", None)
+        if isinstance(cause, ScriptError):
+            raise ScriptError(f"{cause.message} (Element {element})", element_id=element) from None
+        raise ScriptError(f"Fehler im Modell bei Element {element}: {_first_line(err)}",
+                          element_id=element) from None
+
+
+def pending_timers(workflow: BpmnWorkflow) -> list[PendingTimer]:
+    timers = []
+    for task in workflow.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        value = definition.details(task).value
+        if value is None:
+            continue
+        if isinstance(value, dict):          # a cycle that has run out
+            continue
+        due = TimerEventDefinition.parse_time_or_duration(value)
+        if isinstance(due, datetime):
+            timers.append(PendingTimer(task_id=str(task.id), spec_name=task.task_spec.name,
+                                       title=task.task_spec.bpmn_name or task.task_spec.name,
+                                       due_at=due.astimezone(timezone.utc)))
+    return timers
+
+
+def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
+    return min((t.due_at for t in pending_timers(workflow)), default=None)
+
+
+def awaited_events(workflow: BpmnWorkflow) -> list[AwaitedEvent]:
+    events = []
+    for task in workflow.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        if isinstance(definition, BpmnSignal):
+            events.append(AwaitedEvent("signal", definition.name))
+        elif isinstance(definition, BpmnMessage):
+            events.append(AwaitedEvent("message", definition.name))
+    return list(dict.fromkeys(events))
+
+
+def deadlines(workflow: BpmnWorkflow) -> list[Deadline]:
+    return [Deadline.from_data(key, raw) for key, raw in workflow.data.get(DEADLINES_KEY, {}).items()]
+
+
+def case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The current business data: the workflow's data after completion, else the data of
+    the most recently completed task."""
+    if workflow.is_completed():
+        return {k: v for k, v in workflow.data.items() if k != DEADLINES_KEY}
+    last = workflow.last_task
+    return dict(last.data) if last is not None else dict(workflow.task_tree.data)
+
+
+def snapshot(workflow: BpmnWorkflow) -> CaseSnapshot:
+    """Everything the index tables store about the workflow after a step."""
+    return CaseSnapshot(
+        status=CaseStatus.COMPLETED if workflow.is_completed() else CaseStatus.RUNNING,
+        human_tasks=ready_human_tasks(workflow), timers=pending_timers(workflow),
+        awaited=awaited_events(workflow), deadlines=deadlines(workflow))
+
+
+def check_data(data: Any) -> dict[str, Any]:
+    """Task data must be a JSON object of plain values with names scripts can use."""
+    if not isinstance(data, dict):
+        raise InvalidInput("Die Daten müssen ein Objekt (Schlüssel → Wert) sein.")
+    for key in data:
+        if not isinstance(key, str) or not key.isidentifier() or key.startswith("_"):
+            raise InvalidInput(f"Ungültiger Feldname: {key!r}.", field=str(key))
+    return data
+
+
+def process_ids(files: Iterable[bytes]) -> list[str]:
+    ids = []
+    for content in files:
+        root = parse_xml(content)
+        ids += [p.get("id") for p in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}process")]
+    return ids

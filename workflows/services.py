@@ -1,0 +1,351 @@
+"""Use cases as verbs. Each is one transaction that also writes its audit event.
+
+A step loads the case row, runs the engine, writes the workflow back under the
+version check, rewrites the case's index rows and appends to the audit trail, all or
+nothing. The web layer and the API call only these functions.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterator
+
+from sqlalchemy.engine import Connection
+
+from . import clock as clock_module
+from . import engine
+from .clock import Clock
+from .domain import (PROCESS_OWNERS, Actor, CaseStatus, Conflict, DomainError, Forbidden,
+                     InvalidInput, ModelError, NotFound, ScriptError, task_organisation)
+from .store import InstanceRow, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """What a step tells its caller about the case afterwards."""
+
+    id: int
+    business_key: str
+    process_id: str
+    status: str
+    version: int
+    open_tasks: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BroadcastResult:
+    delivered: list[str]
+    failed: dict[str, str]
+
+
+class Workflows:
+    """The application's use cases over one store and one clock."""
+
+    def __init__(self, store: Store, clock: Clock | None = None):
+        self.store = store
+        self.clock = clock or clock_module.SystemClock()
+        self._models: dict[int, engine.ProcessModel] = {}
+
+    # -- plumbing
+
+    @contextmanager
+    def _step(self) -> Iterator[tuple[Connection, datetime]]:
+        """One transaction with this service's clock as the source of now."""
+        with clock_module.using(self.clock):
+            with self.store.transaction() as conn:
+                yield conn, self.clock.now()
+
+    def _model(self, conn: Connection, version_id: int) -> engine.ProcessModel:
+        if version_id not in self._models:
+            version = self.store.model_version(conn, version_id)
+            self._models[version_id] = engine.parse_model(_bpmn_files(version["files"]),
+                                                          version["process_id"])
+        return self._models[version_id]
+
+    def _save(self, conn: Connection, row: InstanceRow, workflow, now: datetime) -> CaseRef:
+        snap = engine.snapshot(workflow)
+        version = self.store.save_instance(conn, row, workflow_json=engine.dumps(workflow),
+                                           status=snap.status, now=now)
+        self.store.write_index(conn, row, snap, now, lambda lane: task_organisation(lane, row.parties))
+        return CaseRef(row.id, row.business_key, row.process_id, snap.status.value, version,
+                       [_task_ref(t) for t in snap.human_tasks])
+
+    # -- models
+
+    def deploy_model(self, files: dict[str, bytes | str], actor: Actor,
+                     main: str | None = None) -> dict[str, Any]:
+        """Validate and store a new version of a process model.
+
+        `files` holds the BPMN file (`main`, or the only .bpmn), BPMN files its call
+        activities need, and the JSON forms its user tasks name. Nothing invalid is stored.
+        """
+        _require(actor.is_system or PROCESS_OWNERS in actor.groups,
+                 "Nur Prozessverantwortliche dürfen Modelle bereitstellen.")
+        texts = {name: _text(name, content) for name, content in files.items()}
+        bpmn_names = [n for n in texts if n.endswith(".bpmn")]
+        main = main or (bpmn_names[0] if len(bpmn_names) == 1 else None)
+        if main not in texts:
+            raise InvalidInput("Bitte geben Sie an, welche BPMN-Datei bereitgestellt werden soll.")
+        process_ids = engine.process_ids([texts[main].encode()])
+        if len(process_ids) != 1:
+            raise ModelError("Eine BPMN-Datei muss genau einen Prozess enthalten.", file_name=main)
+        model = engine.parse_model(_bpmn_files(texts), process_ids[0])
+        _check_forms(model, texts)
+        with self._step() as (conn, now):
+            version = self.store.add_model_version(
+                conn, process_id=model.process_id, name=model.name, bpmn_xml=texts[main],
+                files=texts, sha256=model.sha256, deployed_at=now, deployed_by=actor.username)
+            self.store.audit(conn, at=now, actor=actor.username, action="modell_bereitgestellt",
+                             details={"process_id": model.process_id, "version": version["version"],
+                                      "sha256": model.sha256})
+        self._models[version["id"]] = model
+        return {k: v for k, v in version.items() if k not in ("files", "bpmn_xml")}
+
+    # -- cases
+
+    def start_case(self, process_id: str, business_key: str, data: dict[str, Any], actor: Actor, *,
+                   title: str = "", parties: dict[str, str] | None = None) -> CaseRef:
+        """Start a case of the newest version of a procedure under an Aktenzeichen."""
+        business_key = (business_key or "").strip()
+        if not business_key or len(business_key) > 100:
+            raise InvalidInput("Bitte geben Sie ein Aktenzeichen (höchstens 100 Zeichen) an.",
+                               field="business_key")
+        data = engine.check_data(dict(data))
+        with self._step() as (conn, now):
+            version = self.store.latest_model_version(conn, process_id)
+            model = self._model(conn, version["id"])
+            _require(actor.is_system or bool(set(actor.groups) & set(model.lanes)),
+                     "Sie dürfen Vorgänge dieses Verfahrens nicht anlegen.")
+            workflow = engine.start(model, {**data, "aktenzeichen": business_key})
+            snap = engine.snapshot(workflow)
+            row = self.store.insert_instance(
+                conn, business_key=business_key, process_id=process_id,
+                model_version_id=version["id"], title=title or model.name, parties=parties or {},
+                workflow_json=engine.dumps(workflow), status=snap.status, now=now)
+            self.store.write_index(conn, row, snap, now, lambda lane: task_organisation(lane, row.parties))
+            self.store.audit(conn, at=now, actor=actor.username, action="vorgang_angelegt",
+                             instance_id=row.id, business_key=business_key,
+                             details={"process_id": process_id, "version": version["version"], "data": data})
+            return CaseRef(row.id, business_key, process_id, snap.status.value, row.version,
+                           [_task_ref(t) for t in snap.human_tasks])
+
+    # -- tasks
+
+    def claim_task(self, task_id: str, actor: Actor) -> None:
+        with self._step() as (conn, now):
+            task = self._workable_task(conn, task_id, actor)
+            if task["claimed_by"] == actor.username:
+                return
+            self.store.set_claim(conn, task_id, actor.username, expected=None)
+            self._audit_task(conn, now, actor, "aufgabe_uebernommen", task)
+
+    def release_task(self, task_id: str, actor: Actor) -> None:
+        with self._step() as (conn, now):
+            task = self._workable_task(conn, task_id, actor)
+            _require(task["claimed_by"] == actor.username,
+                     "Nur wer die Aufgabe übernommen hat, kann sie zurückgeben.")
+            self.store.set_claim(conn, task_id, None, expected=actor.username)
+            self._audit_task(conn, now, actor, "aufgabe_zurueckgegeben", task)
+
+    def hand_over_task(self, task_id: str, actor: Actor, colleague: Actor) -> None:
+        """Give a task to a colleague who may work it (same group and organisation)."""
+        with self._step() as (conn, now):
+            task = self._workable_task(conn, task_id, actor)
+            _require(colleague.may_work(task["lane"], task["organisation"]),
+                     f"{colleague.username} darf diese Aufgabe nicht bearbeiten.")
+            self.store.set_claim(conn, task_id, colleague.username, expected=task["claimed_by"])
+            self._audit_task(conn, now, actor, "aufgabe_uebergeben", task, {"an": colleague.username})
+
+    def complete_task(self, task_id: str, data: dict[str, Any], actor: Actor) -> CaseRef:
+        """Complete a task with the submitted data; the case runs on to its next wait.
+
+        If someone else completed or changed the case first, Conflict; nothing is stored."""
+        data = engine.check_data(dict(data))
+        with self._step() as (conn, now):
+            task = self._workable_task(conn, task_id, actor)
+            if task["claimed_by"] not in (None, actor.username):
+                raise Conflict(f"Die Aufgabe ist von {task['claimed_by']} übernommen.", task_id=task_id)
+            row = self.store.instance(conn, task["instance_id"], for_update=True)
+            workflow = engine.loads(row.workflow_json)
+            engine.complete(workflow, task_id, data)
+            ref = self._save(conn, row, workflow, now)
+            self._audit_task(conn, now, actor, "aufgabe_erledigt", task, {"data": data})
+            return ref
+
+    def _workable_task(self, conn: Connection, task_id: str, actor: Actor) -> dict[str, Any]:
+        task = self.store.open_task(conn, task_id)
+        _require(actor.may_work(task["lane"], task["organisation"]),
+                 "Diese Aufgabe gehört nicht zu Ihren Gruppen oder Ihrer Organisation.")
+        return task
+
+    def _audit_task(self, conn, now, actor: Actor, action: str, task: dict[str, Any],
+                    details: dict[str, Any] | None = None) -> None:
+        self.store.audit(conn, at=now, actor=actor.username, action=action,
+                         instance_id=task["instance_id"], business_key=task["business_key"],
+                         task_id=task["task_id"], details={"aufgabe": task["title"], **(details or {})})
+
+    # -- timers
+
+    def fire_due_timers(self, limit: int = 100, worker: str = "timer") -> int:
+        """Fire due timers, one case per transaction; returns how many cases moved on.
+
+        A case whose step fails is marked as error (with the reason, in the audit too)
+        so the worker does not retry it forever; other cases are not affected."""
+        done = attempts = 0
+        while done < limit and attempts < 2 * limit:
+            attempts += 1
+            with self._step() as (conn, now):
+                claimed = self.store.claim_due_instances(conn, now, 1)
+                if not claimed:
+                    return done
+                # The claim's due-list may predate another worker's commit: look again
+                # now that the case is locked, so a timer is never fired twice.
+                if not self.store.has_due_timer(conn, claimed[0], now):
+                    continue
+                try:
+                    with conn.begin_nested():
+                        done += self._fire_case(conn, claimed[0], now, worker)
+                except Conflict:
+                    log.info("case %s changed while its timer fired; retried next round", claimed[0])
+                except (ScriptError, DomainError) as err:
+                    log.warning("timer of case %s failed: %s", claimed[0], err)
+                    self.store.mark_error(conn, claimed[0], str(err), now)
+                    self.store.audit(conn, at=now, actor=worker, action="fehler",
+                                     instance_id=claimed[0], details={"fehler": str(err)})
+                    done += 1
+        return done
+
+    def _fire_case(self, conn: Connection, instance_id: int, now: datetime, worker: str) -> int:
+        row = self.store.instance(conn, instance_id)
+        workflow = engine.loads(row.workflow_json)
+        fired = engine.fire_due_timers(workflow)
+        if not fired:
+            return 0
+        self._save(conn, row, workflow, now)
+        self.store.audit(conn, at=now, actor=worker, action="timer_ausgeloest", instance_id=row.id,
+                         business_key=row.business_key,
+                         details={"timer": [{"name": t.title, "faellig": t.due_at.isoformat()} for t in fired]})
+        return 1
+
+    def next_timer_due(self) -> datetime | None:
+        with self.store.read() as conn:
+            return self.store.next_timer_due(conn)
+
+    # -- events
+
+    def send_signal(self, business_key: str, name: str, payload: dict[str, Any] | None,
+                    actor: Actor) -> CaseRef:
+        return self._deliver(business_key, "signal", name, payload, actor)
+
+    def send_message(self, business_key: str, name: str, payload: dict[str, Any] | None,
+                     actor: Actor) -> CaseRef:
+        return self._deliver(business_key, "message", name, payload, actor)
+
+    def _deliver(self, business_key: str, kind: str, name: str, payload, actor: Actor,
+                 instance_id: int | None = None) -> CaseRef:
+        payload = engine.check_data(dict(payload or {}))
+        with self._step() as (conn, now):
+            row = (self.store.instance(conn, instance_id, for_update=True) if instance_id
+                   else self.store.instance_by_key(conn, business_key))
+            _require(actor.is_system or self._may_see(actor, row),
+                     "Sie sind an diesem Vorgang nicht beteiligt.")
+            workflow = engine.loads(row.workflow_json)
+            send = engine.send_signal if kind == "signal" else engine.send_message
+            if not send(workflow, name, payload):
+                raise Conflict(f"Der Vorgang {row.business_key} wartet nicht auf „{name}“.",
+                               business_key=row.business_key)
+            ref = self._save(conn, row, workflow, now)
+            self.store.audit(conn, at=now, actor=actor.username,
+                             action="signal_empfangen" if kind == "signal" else "nachricht_empfangen",
+                             instance_id=row.id, business_key=row.business_key,
+                             details={"name": name, "payload": payload})
+            return ref
+
+    def broadcast_signal(self, name: str, payload: dict[str, Any] | None, actor: Actor,
+                         process_id: str | None = None) -> BroadcastResult:
+        """Deliver a signal to every case waiting for it, each case in its own transaction,
+        so one failing case neither blocks nor undoes the others."""
+        _require(actor.is_system or PROCESS_OWNERS in actor.groups or "Leitung" in actor.groups,
+                 "Nur Leitung oder Prozessverantwortliche dürfen Signale an alle Vorgänge senden.")
+        with self.store.read() as conn:
+            targets = self.store.instances_awaiting(conn, "signal", name, process_id)
+        delivered, failed = [], {}
+        for instance_id in targets:
+            try:
+                delivered.append(self._deliver("", "signal", name, payload, actor, instance_id).business_key)
+            except DomainError as err:
+                failed[str(instance_id)] = err.message
+        return BroadcastResult(delivered, failed)
+
+    # -- reading
+
+    def inbox(self, actor: Actor, *, mine: bool = False, limit: int = 50, offset: int = 0) -> list[dict]:
+        """Open tasks the actor may work (index only)."""
+        with self.store.read() as conn:
+            if mine:
+                return self.store.list_open_tasks(conn, claimed_by=actor.username, limit=limit, offset=offset)
+            return self.store.list_open_tasks(conn, lanes=sorted(actor.groups), organisation=actor.organisation,
+                                              limit=limit, offset=offset)
+
+    def case(self, business_key: str, actor: Actor) -> dict[str, Any]:
+        """A case with its current data, open tasks, deadlines and history."""
+        with self.store.read() as conn:
+            row = self.store.instance_by_key(conn, business_key)
+            _require(actor.is_system or self._may_see(actor, row), "Sie sind an diesem Vorgang nicht beteiligt.")
+            workflow = engine.loads(row.workflow_json)
+            return {"id": row.id, "business_key": row.business_key, "process_id": row.process_id,
+                    "title": row.title, "status": row.status, "error": row.error, "version": row.version,
+                    "parties": row.parties, "data": engine.case_data(workflow),
+                    "open_tasks": [_task_ref(t) for t in engine.ready_human_tasks(workflow)],
+                    "deadlines": engine.deadlines(workflow),
+                    "history": self.store.history(conn, row.id)}
+
+    @staticmethod
+    def _may_see(actor: Actor, row: InstanceRow) -> bool:
+        """Children's data only for the parties of the case (or cross-organisation bodies)."""
+        if PROCESS_OWNERS in actor.groups and actor.organisation is None:
+            return True
+        return actor.organisation is None or actor.organisation in row.parties.values()
+
+
+def _task_ref(task) -> dict[str, Any]:
+    return {"task_id": task.task_id, "name": task.spec_name, "title": task.title, "lane": task.lane,
+            "form": task.form}
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise Forbidden(message)
+
+
+def _text(name: str, content: bytes | str) -> str:
+    if isinstance(content, str):
+        return content
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ModelError("Die Datei ist nicht UTF-8-kodiert.", file_name=name) from None
+
+
+def _bpmn_files(files: dict[str, str]) -> dict[str, str]:
+    return {name: text for name, text in files.items() if name.endswith(".bpmn")}
+
+
+def _check_forms(model: engine.ProcessModel, files: dict[str, str]) -> None:
+    """Every form a user task names must be among the files and be a JSON object."""
+    for task_name, form in model.forms.items():
+        if form not in files:
+            raise ModelError(f"Das Formular „{form}“ fehlt.", element_id=task_name)
+        try:
+            schema = json.loads(files[form])
+        except json.JSONDecodeError as err:
+            raise ModelError(f"Das Formular „{form}“ ist kein gültiges JSON: {err.msg}",
+                             element_id=task_name, line=err.lineno, file_name=form) from None
+        if not isinstance(schema, dict):
+            raise ModelError(f"Das Formular „{form}“ muss ein JSON-Schema-Objekt sein.",
+                             element_id=task_name, file_name=form)

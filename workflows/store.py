@@ -1,0 +1,517 @@
+"""Persistence: one row per case with its workflow JSON, small index tables, the audit.
+
+Every use case runs in one transaction (`Store.transaction()`); a case is written with
+`UPDATE … WHERE id = ? AND version = ?`, so a second writer finds zero rows and gets a
+Conflict instead of overwriting. Lists (inbox, board, scheduler) read only the index
+tables, never the workflow JSON. Works on SQLite (embedded default) and PostgreSQL.
+"""
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from .clock import SimulationState
+from .domain import CaseSnapshot, CaseStatus, Conflict, NotFound
+
+# --- schema -----------------------------------------------------------------------------
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+metadata = sa.MetaData()
+
+model_versions = sa.Table(
+    "model_versions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("process_id", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("bpmn_xml", sa.Text, nullable=False),
+    sa.Column("files", sa.Text, nullable=False, doc="JSON: file name -> content (BPMN dependencies, forms)"),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("deployed_at", UTCDateTime, nullable=False),
+    sa.Column("deployed_by", sa.String(200), nullable=False),
+    sa.UniqueConstraint("process_id", "version"),
+)
+
+instances = sa.Table(
+    "instances", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("business_key", sa.String(100), nullable=False, unique=True),
+    sa.Column("process_id", sa.String(200), nullable=False, index=True),
+    sa.Column("model_version_id", sa.Integer, sa.ForeignKey("model_versions.id"), nullable=False),
+    sa.Column("title", sa.String(300), nullable=False, server_default=""),
+    sa.Column("parties", sa.Text, nullable=False, server_default="{}", doc="JSON: party -> organisation"),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("error", sa.Text),
+    sa.Column("workflow_json", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+open_tasks = sa.Table(
+    "open_tasks", metadata,
+    sa.Column("task_id", sa.String(36), primary_key=True),
+    sa.Column("instance_id", sa.Integer, sa.ForeignKey("instances.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("business_key", sa.String(100), nullable=False, index=True),
+    sa.Column("process_id", sa.String(200), nullable=False),
+    sa.Column("spec_name", sa.String(200), nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("lane", sa.String(100)),
+    sa.Column("organisation", sa.String(200)),
+    sa.Column("form", sa.String(200)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("due_at", UTCDateTime),
+    sa.Column("claimed_by", sa.String(200), index=True),
+    sa.Index("ix_open_tasks_lane_org_due", "lane", "organisation", "due_at"),
+)
+
+pending_timers = sa.Table(
+    "pending_timers", metadata,
+    sa.Column("task_id", sa.String(36), primary_key=True),
+    sa.Column("instance_id", sa.Integer, sa.ForeignKey("instances.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("spec_name", sa.String(200), nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False, index=True),
+)
+
+awaited_events = sa.Table(
+    "awaited_events", metadata,
+    sa.Column("instance_id", sa.Integer, sa.ForeignKey("instances.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Index("ix_awaited_events_kind_name", "kind", "name"),
+)
+
+deadlines = sa.Table(
+    "deadlines", metadata,
+    sa.Column("instance_id", sa.Integer, sa.ForeignKey("instances.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("business_key", sa.String(100), nullable=False),
+    sa.Column("process_id", sa.String(200), nullable=False),
+    sa.Column("rule", sa.String(100), nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("legal_basis", sa.String(300), nullable=False),
+    sa.Column("event_date", sa.Date, nullable=False),
+    sa.Column("end_date", sa.Date, nullable=False),
+    sa.Column("shifted_end", sa.Date, nullable=False, index=True),
+    sa.Column("explanation", sa.Text, nullable=False),
+    sa.Column("reading", sa.String(20)),
+    sa.Column("soll", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("met_on", sa.Date),
+)
+
+audit_events = sa.Table(
+    "audit_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(100), nullable=False),
+    sa.Column("instance_id", sa.Integer, index=True),
+    sa.Column("business_key", sa.String(100), index=True),
+    sa.Column("task_id", sa.String(36)),
+    sa.Column("details", sa.Text, nullable=False, server_default="{}"),
+)
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(200)),
+    sa.Column("password_hash", sa.String(300), nullable=False),
+    sa.Column("organisation", sa.String(200)),
+    sa.Column("groups", sa.Text, nullable=False, server_default="[]", doc="JSON list of group names"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+)
+
+settings = sa.Table(
+    "settings", metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+
+# --- records ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class InstanceRow:
+    id: int
+    business_key: str
+    process_id: str
+    model_version_id: int
+    title: str
+    parties: dict[str, str]
+    status: str
+    error: str | None
+    workflow_json: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row) -> "InstanceRow":
+        data = dict(row._mapping)
+        data["parties"] = json.loads(data["parties"] or "{}")
+        return cls(**data)
+
+
+# --- the store --------------------------------------------------------------------------------
+
+class Store:
+    """Owns the database engine; hands out transactions and does the row work."""
+
+    def __init__(self, url: str, *, echo: bool = False):
+        self.url = url
+        self.engine: Engine = create_engine(url, echo=echo)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One atomic unit of work: commits on success, rolls back on any exception."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only unit (lists, reports): on SQLite it does not take the write lock."""
+        with self.engine.connect().execution_options(readonly=True) as conn:
+            with conn.begin():
+                yield conn
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        upgrade(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- model versions
+
+    def add_model_version(self, conn: Connection, *, process_id: str, name: str, bpmn_xml: str,
+                          files: dict[str, str], sha256: str, deployed_at: datetime,
+                          deployed_by: str) -> dict[str, Any]:
+        latest = conn.execute(sa.select(sa.func.max(model_versions.c.version))
+                              .where(model_versions.c.process_id == process_id)).scalar()
+        version = (latest or 0) + 1
+        new_id = conn.execute(model_versions.insert().values(
+            process_id=process_id, version=version, name=name, bpmn_xml=bpmn_xml,
+            files=json.dumps(files), sha256=sha256, deployed_at=deployed_at,
+            deployed_by=deployed_by)).inserted_primary_key[0]
+        return self.model_version(conn, new_id)
+
+    def model_version(self, conn: Connection, version_id: int) -> dict[str, Any]:
+        row = conn.execute(sa.select(model_versions).where(model_versions.c.id == version_id)).first()
+        if row is None:
+            raise NotFound("Diese Modellversion gibt es nicht.", model_version_id=version_id)
+        return _model_dict(row)
+
+    def latest_model_version(self, conn: Connection, process_id: str) -> dict[str, Any]:
+        row = conn.execute(sa.select(model_versions).where(model_versions.c.process_id == process_id)
+                           .order_by(model_versions.c.version.desc()).limit(1)).first()
+        if row is None:
+            raise NotFound(f"Für „{process_id}“ ist kein Modell bereitgestellt.", process_id=process_id)
+        return _model_dict(row)
+
+    def model_versions(self, conn: Connection) -> list[dict[str, Any]]:
+        running = (sa.select(instances.c.model_version_id, sa.func.count().label("n"))
+                   .where(instances.c.status == CaseStatus.RUNNING.value)
+                   .group_by(instances.c.model_version_id).subquery())
+        rows = conn.execute(
+            sa.select(model_versions.c.id, model_versions.c.process_id, model_versions.c.version,
+                      model_versions.c.name, model_versions.c.sha256, model_versions.c.deployed_at,
+                      model_versions.c.deployed_by, sa.func.coalesce(running.c.n, 0).label("running"))
+            .outerjoin(running, running.c.model_version_id == model_versions.c.id)
+            .order_by(model_versions.c.process_id, model_versions.c.version))
+        return [dict(r._mapping) for r in rows]
+
+    # -- instances
+
+    def insert_instance(self, conn: Connection, *, business_key: str, process_id: str,
+                        model_version_id: int, title: str, parties: dict[str, str],
+                        workflow_json: str, status: CaseStatus, now: datetime) -> InstanceRow:
+        exists = conn.execute(sa.select(instances.c.id).where(instances.c.business_key == business_key)).first()
+        if exists:
+            raise Conflict(f"Das Aktenzeichen {business_key} ist bereits vergeben.", business_key=business_key)
+        try:
+            new_id = conn.execute(instances.insert().values(
+                business_key=business_key, process_id=process_id, model_version_id=model_version_id,
+                title=title, parties=json.dumps(parties), status=status.value, workflow_json=workflow_json,
+                version=1, created_at=now, updated_at=now)).inserted_primary_key[0]
+        except sa.exc.IntegrityError:
+            raise Conflict(f"Das Aktenzeichen {business_key} ist bereits vergeben.",
+                           business_key=business_key) from None
+        return self.instance(conn, new_id)
+
+    def instance(self, conn: Connection, instance_id: int, *, for_update: bool = False) -> InstanceRow:
+        query = sa.select(instances).where(instances.c.id == instance_id)
+        if for_update and self.dialect == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is None:
+            raise NotFound("Diesen Vorgang gibt es nicht.", instance_id=instance_id)
+        return InstanceRow.from_row(row)
+
+    def instance_by_key(self, conn: Connection, business_key: str) -> InstanceRow:
+        row = conn.execute(sa.select(instances).where(instances.c.business_key == business_key)).first()
+        if row is None:
+            raise NotFound(f"Einen Vorgang mit dem Aktenzeichen {business_key} gibt es nicht.",
+                           business_key=business_key)
+        return InstanceRow.from_row(row)
+
+    def instance_of_task(self, conn: Connection, task_id: str) -> int:
+        found = conn.execute(sa.select(open_tasks.c.instance_id).where(open_tasks.c.task_id == task_id)).scalar()
+        if found is None:
+            raise NotFound("Diese Aufgabe ist nicht (mehr) offen.", task_id=task_id)
+        return found
+
+    def save_instance(self, conn: Connection, row: InstanceRow, *, workflow_json: str,
+                      status: CaseStatus, now: datetime, error: str | None = None) -> int:
+        """Write the case if nobody else did since `row` was read; returns the new version."""
+        result = conn.execute(
+            instances.update()
+            .where(instances.c.id == row.id, instances.c.version == row.version)
+            .values(workflow_json=workflow_json, status=status.value, error=error,
+                    version=instances.c.version + 1, updated_at=now))
+        if result.rowcount != 1:
+            raise Conflict("Der Vorgang wurde inzwischen von jemand anderem geändert. "
+                           "Bitte laden Sie ihn neu.", business_key=row.business_key)
+        return row.version + 1
+
+    def mark_error(self, conn: Connection, instance_id: int, error: str, now: datetime) -> None:
+        conn.execute(instances.update().where(instances.c.id == instance_id)
+                     .values(status=CaseStatus.ERROR.value, error=error,
+                             version=instances.c.version + 1, updated_at=now))
+        conn.execute(pending_timers.delete().where(pending_timers.c.instance_id == instance_id))
+
+    # -- index tables
+
+    def write_index(self, conn: Connection, row: InstanceRow, snap: CaseSnapshot, now: datetime,
+                    organisation_of) -> None:
+        """Replace the case's rows in the index tables by what the snapshot says.
+
+        Open tasks that stay open keep their creation time and claim."""
+        kept = {r.task_id: r for r in conn.execute(
+            sa.select(open_tasks.c.task_id, open_tasks.c.created_at, open_tasks.c.claimed_by)
+            .where(open_tasks.c.instance_id == row.id))}
+        for table in (open_tasks, pending_timers, awaited_events, deadlines):
+            conn.execute(table.delete().where(table.c.instance_id == row.id))
+        if snap.human_tasks:
+            conn.execute(open_tasks.insert(), [dict(
+                task_id=t.task_id, instance_id=row.id, business_key=row.business_key,
+                process_id=row.process_id, spec_name=t.spec_name, title=t.title, lane=t.lane,
+                organisation=organisation_of(t.lane), form=t.form, due_at=t.due_at,
+                created_at=kept[t.task_id].created_at if t.task_id in kept else now,
+                claimed_by=kept[t.task_id].claimed_by if t.task_id in kept else None)
+                for t in snap.human_tasks])
+        if snap.timers:
+            conn.execute(pending_timers.insert(), [dict(
+                task_id=t.task_id, instance_id=row.id, spec_name=t.spec_name, title=t.title,
+                due_at=t.due_at) for t in snap.timers])
+        if snap.awaited:
+            conn.execute(awaited_events.insert(), [dict(instance_id=row.id, kind=e.kind, name=e.name)
+                                                   for e in snap.awaited])
+        if snap.deadlines:
+            conn.execute(deadlines.insert(), [dict(
+                instance_id=row.id, key=d.key, business_key=row.business_key,
+                process_id=row.process_id, rule=d.rule, title=d.title, legal_basis=d.legal_basis,
+                event_date=d.event, end_date=d.end, shifted_end=d.shifted_end,
+                explanation=d.explanation, reading=d.reading, soll=d.soll, status=d.status.value,
+                met_on=d.met_on) for d in snap.deadlines])
+
+    def open_task(self, conn: Connection, task_id: str) -> dict[str, Any]:
+        row = conn.execute(sa.select(open_tasks).where(open_tasks.c.task_id == task_id)).first()
+        if row is None:
+            raise NotFound("Diese Aufgabe ist nicht (mehr) offen.", task_id=task_id)
+        return dict(row._mapping)
+
+    def set_claim(self, conn: Connection, task_id: str, claimed_by: str | None,
+                  expected: str | None) -> None:
+        """Claim or release a task, only if its claim is still `expected` (compare-and-set)."""
+        claimed = open_tasks.c.claimed_by
+        result = conn.execute(open_tasks.update().where(
+            open_tasks.c.task_id == task_id, claimed.is_(None) if expected is None else claimed == expected)
+            .values(claimed_by=claimed_by))
+        if result.rowcount != 1:
+            raise Conflict("Die Aufgabe wurde inzwischen von jemand anderem übernommen oder erledigt.",
+                           task_id=task_id)
+
+    def list_open_tasks(self, conn: Connection, *, lanes: list[str] | None = None,
+                        organisation: str | None = None, claimed_by: str | None = None,
+                        limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        """The inbox query: index only, sorted by due date (none last), then age."""
+        query = sa.select(open_tasks)
+        if lanes is not None:
+            query = query.where(open_tasks.c.lane.in_(lanes))
+        if organisation is not None:
+            query = query.where(sa.or_(open_tasks.c.organisation == organisation,
+                                       open_tasks.c.organisation.is_(None)))
+        if claimed_by is not None:
+            query = query.where(open_tasks.c.claimed_by == claimed_by)
+        query = query.order_by(open_tasks.c.due_at.is_(None), open_tasks.c.due_at,
+                               open_tasks.c.created_at).limit(limit).offset(offset)
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+    # -- timers
+
+    def claim_due_instances(self, conn: Connection, now: datetime, limit: int) -> list[int]:
+        """Cases with a timer due before `now` (SpiffWorkflow fires strictly after). On PostgreSQL their rows are locked with SKIP LOCKED, so
+        concurrent workers take disjoint sets; on SQLite the single writer serializes them."""
+        due = (sa.select(pending_timers.c.instance_id)
+               .where(pending_timers.c.due_at < now).distinct().scalar_subquery())
+        query = (sa.select(instances.c.id)
+                 .where(instances.c.id.in_(due), instances.c.status == CaseStatus.RUNNING.value)
+                 .order_by(instances.c.id).limit(limit))
+        if self.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return list(conn.execute(query).scalars())
+
+    def has_due_timer(self, conn: Connection, instance_id: int, now: datetime) -> bool:
+        return conn.execute(sa.select(pending_timers.c.task_id).where(
+            pending_timers.c.instance_id == instance_id, pending_timers.c.due_at < now).limit(1)).first() is not None
+
+    def next_timer_due(self, conn: Connection) -> datetime | None:
+        return conn.execute(
+            sa.select(sa.func.min(pending_timers.c.due_at)).select_from(
+                pending_timers.join(instances, instances.c.id == pending_timers.c.instance_id))
+            .where(instances.c.status == CaseStatus.RUNNING.value)).scalar()
+
+    def instances_awaiting(self, conn: Connection, kind: str, name: str,
+                           process_id: str | None = None) -> list[int]:
+        query = (sa.select(awaited_events.c.instance_id)
+                 .where(awaited_events.c.kind == kind, awaited_events.c.name == name))
+        if process_id:
+            query = query.join(instances, instances.c.id == awaited_events.c.instance_id).where(
+                instances.c.process_id == process_id)
+        return list(conn.execute(query.order_by(awaited_events.c.instance_id)).scalars())
+
+    # -- audit
+
+    def audit(self, conn: Connection, *, at: datetime, actor: str, action: str,
+              instance_id: int | None = None, business_key: str | None = None,
+              task_id: str | None = None, details: dict[str, Any] | None = None) -> None:
+        conn.execute(audit_events.insert().values(
+            at=at, actor=actor, action=action, instance_id=instance_id, business_key=business_key,
+            task_id=task_id, details=json.dumps(details or {}, ensure_ascii=False, default=str)))
+
+    def history(self, conn: Connection, instance_id: int) -> list[dict[str, Any]]:
+        rows = conn.execute(sa.select(audit_events).where(audit_events.c.instance_id == instance_id)
+                            .order_by(audit_events.c.id))
+        return [{**dict(r._mapping), "details": json.loads(r.details)} for r in rows]
+
+    # -- users
+
+    def add_user(self, conn: Connection, *, username: str, display_name: str, password_hash: str,
+                 organisation: str | None, groups: list[str], email: str | None = None) -> None:
+        if conn.execute(sa.select(users.c.id).where(users.c.username == username)).first():
+            raise Conflict(f"Den Benutzer {username} gibt es bereits.", username=username)
+        conn.execute(users.insert().values(
+            username=username, display_name=display_name, password_hash=password_hash,
+            organisation=organisation, groups=json.dumps(groups), email=email))
+
+    def user(self, conn: Connection, username: str) -> dict[str, Any] | None:
+        row = conn.execute(sa.select(users).where(users.c.username == username)).first()
+        if row is None:
+            return None
+        return {**dict(row._mapping), "groups": json.loads(row.groups)}
+
+    # -- simulation clock
+
+    def load_simulation(self) -> SimulationState | None:
+        with self.read() as conn:
+            raw = conn.execute(sa.select(settings.c.value).where(settings.c.key == "simulation_clock")).scalar()
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        return SimulationState(simulated=datetime.fromisoformat(data["simulated"]),
+                               real=datetime.fromisoformat(data["real"]), frozen=data["frozen"])
+
+    def save_simulation(self, state: SimulationState | None) -> None:
+        with self.transaction() as conn:
+            conn.execute(settings.delete().where(settings.c.key == "simulation_clock"))
+            if state is not None:
+                conn.execute(settings.insert().values(key="simulation_clock", value=json.dumps({
+                    "simulated": state.simulated.isoformat(), "real": state.real.isoformat(),
+                    "frozen": state.frozen})))
+
+
+def _model_dict(row) -> dict[str, Any]:
+    data = dict(row._mapping)
+    data["files"] = json.loads(data["files"])
+    return data
+
+
+def create_engine(url: str, echo: bool = False) -> Engine:
+    """SQLite gets WAL, a busy timeout and foreign keys; PostgreSQL a modest pool."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None      # we issue BEGIN ourselves (below)
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            # Writers take the write lock up front (IMMEDIATE): no deadlock between two
+            # readers that both want to upgrade, and read-then-write stays consistent.
+            readonly = conn.get_execution_options().get("readonly")
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        return engine
+    return sa.create_engine(url, echo=echo, pool_size=5, max_overflow=10, pool_pre_ping=True)
+
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(engine_or_url):
+    from alembic.config import Config
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine_or_url if isinstance(engine_or_url, Engine) else None
+    config.set_main_option("sqlalchemy.url", engine_or_url if isinstance(engine_or_url, str)
+                           else engine_or_url.url.render_as_string(hide_password=False).replace("%", "%%"))
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+    command.upgrade(alembic_config(engine), revision)
