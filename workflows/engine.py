@@ -7,16 +7,19 @@ tables need. Time inside SpiffWorkflow's timers comes from `workflows.clock`.
 """
 from __future__ import annotations
 
+import contextvars
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Iterable
+from uuid import UUID
 
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions import MessageEventDefinition as BpmnMessage
 from SpiffWorkflow.bpmn.specs.event_definitions import SignalEventDefinition as BpmnSignal
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
@@ -249,7 +252,35 @@ def _int(value) -> int | None:
 
 # --- running workflows --------------------------------------------------------------------
 
-_REGISTRY = BpmnWorkflowSerializer.configure(DEFAULT_CONFIG)
+_LOADING: contextvars.ContextVar[ProcessModel] = contextvars.ContextVar("loading")
+
+
+class _StateOnlyConverter(BpmnWorkflowConverter):
+    """Serializes a workflow's state without its process spec.
+
+    Model versions are immutable and every case is pinned to one, so the spec is
+    taken from the parsed model instead of being stored (and parsed) with every step:
+    half the bytes per case and a faster load."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct):
+        model = _LOADING.get()
+        workflow = self.target_class(model.spec, model.subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_CONFIG = {**DEFAULT_CONFIG, BpmnWorkflow: _StateOnlyConverter}
+_REGISTRY = BpmnWorkflowSerializer.configure(_CONFIG)
 _SERIALIZER = BpmnWorkflowSerializer(_REGISTRY)
 
 
@@ -262,11 +293,17 @@ def start(model: ProcessModel, data: dict[str, Any] | None = None) -> BpmnWorkfl
 
 
 def dumps(workflow: BpmnWorkflow) -> str:
+    """The workflow's state as JSON (without the spec: see _StateOnlyConverter)."""
     return _SERIALIZER.serialize_json(workflow)
 
 
-def loads(serialized: str) -> BpmnWorkflow:
-    workflow = _SERIALIZER.deserialize_json(serialized)
+def loads(serialized: str, model: ProcessModel) -> BpmnWorkflow:
+    """Restore a workflow of `model` (the version the case is pinned to)."""
+    token = _LOADING.set(model)
+    try:
+        workflow = _SERIALIZER.deserialize_json(serialized)
+    finally:
+        _LOADING.reset(token)
     workflow.script_engine = _CaseScriptEngine()
     return workflow
 
@@ -313,7 +350,6 @@ def _ready_human_task(workflow: BpmnWorkflow, task_id: str):
 
 
 def _uuid(task_id: str):
-    from uuid import UUID
     try:
         return UUID(str(task_id))
     except ValueError:

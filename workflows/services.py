@@ -20,7 +20,7 @@ from . import engine
 from .clock import Clock
 from .domain import (PROCESS_OWNERS, Actor, CaseStatus, Conflict, DomainError, Forbidden,
                      InvalidInput, ModelError, NotFound, ScriptError, task_organisation)
-from .store import InstanceRow, Store
+from .store import InstanceRow, Store, digest, index_rows
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +67,15 @@ class Workflows:
                                                           version["process_id"])
         return self._models[version_id]
 
-    def _save(self, conn: Connection, row: InstanceRow, workflow, now: datetime) -> CaseRef:
+    def _save(self, conn: Connection, row: InstanceRow, workflow, now: datetime,
+              open_before: list[dict[str, Any]] | None = None) -> CaseRef:
         snap = engine.snapshot(workflow)
+        rows = index_rows(snap, lambda lane: task_organisation(lane, row.parties))
+        new_digest = digest(rows)
         version = self.store.save_instance(conn, row, workflow_json=engine.dumps(workflow),
-                                           status=snap.status, now=now)
-        self.store.write_index(conn, row, snap, now, lambda lane: task_organisation(lane, row.parties))
+                                           status=snap.status, now=now, index_digest=new_digest)
+        self.store.write_index(conn, row, rows, previous=row.index_digest, new=new_digest, now=now,
+                               open_before=open_before)
         return CaseRef(row.id, row.business_key, row.process_id, snap.status.value, version,
                        [_task_ref(t) for t in snap.human_tasks])
 
@@ -117,20 +121,23 @@ class Workflows:
                                field="business_key")
         data = engine.check_data(dict(data))
         with self._step() as (conn, now):
-            version = self.store.latest_model_version(conn, process_id)
-            model = self._model(conn, version["id"])
+            version_id, version_number = self.store.latest_model_version_id(conn, process_id)
+            model = self._model(conn, version_id)
             _require(actor.is_system or bool(set(actor.groups) & set(model.lanes)),
                      "Sie dürfen Vorgänge dieses Verfahrens nicht anlegen.")
             workflow = engine.start(model, {**data, "aktenzeichen": business_key})
             snap = engine.snapshot(workflow)
+            parties = parties or {}
+            rows = index_rows(snap, lambda lane: task_organisation(lane, parties))
+            new_digest = digest(rows)
             row = self.store.insert_instance(
                 conn, business_key=business_key, process_id=process_id,
-                model_version_id=version["id"], title=title or model.name, parties=parties or {},
-                workflow_json=engine.dumps(workflow), status=snap.status, now=now)
-            self.store.write_index(conn, row, snap, now, lambda lane: task_organisation(lane, row.parties))
+                model_version_id=version_id, title=title or model.name, parties=parties,
+                workflow_json=engine.dumps(workflow), status=snap.status, now=now, index_digest=new_digest)
+            self.store.write_index(conn, row, rows, previous={}, new=new_digest, now=now)
             self.store.audit(conn, at=now, actor=actor.username, action="vorgang_angelegt",
                              instance_id=row.id, business_key=business_key,
-                             details={"process_id": process_id, "version": version["version"], "data": data})
+                             details={"process_id": process_id, "version": version_number, "data": data})
             return CaseRef(row.id, business_key, process_id, snap.status.value, row.version,
                            [_task_ref(t) for t in snap.human_tasks])
 
@@ -167,21 +174,19 @@ class Workflows:
         If someone else completed or changed the case first, Conflict; nothing is stored."""
         data = engine.check_data(dict(data))
         with self._step() as (conn, now):
-            task = self._workable_task(conn, task_id, actor)
+            open_before = self.store.open_tasks_of_case_of(conn, task_id)
+            task = _may_work(actor, next(t for t in open_before if t["task_id"] == task_id))
             if task["claimed_by"] not in (None, actor.username):
                 raise Conflict(f"Die Aufgabe ist von {task['claimed_by']} übernommen.", task_id=task_id)
             row = self.store.instance(conn, task["instance_id"], for_update=True)
-            workflow = engine.loads(row.workflow_json)
+            workflow = engine.loads(row.workflow_json, self._model(conn, row.model_version_id))
             engine.complete(workflow, task_id, data)
-            ref = self._save(conn, row, workflow, now)
+            ref = self._save(conn, row, workflow, now, open_before)
             self._audit_task(conn, now, actor, "aufgabe_erledigt", task, {"data": data})
             return ref
 
     def _workable_task(self, conn: Connection, task_id: str, actor: Actor) -> dict[str, Any]:
-        task = self.store.open_task(conn, task_id)
-        _require(actor.may_work(task["lane"], task["organisation"]),
-                 "Diese Aufgabe gehört nicht zu Ihren Gruppen oder Ihrer Organisation.")
-        return task
+        return _may_work(actor, self.store.open_task(conn, task_id))
 
     def _audit_task(self, conn, now, actor: Actor, action: str, task: dict[str, Any],
                     details: dict[str, Any] | None = None) -> None:
@@ -222,7 +227,7 @@ class Workflows:
 
     def _fire_case(self, conn: Connection, instance_id: int, now: datetime, worker: str) -> int:
         row = self.store.instance(conn, instance_id)
-        workflow = engine.loads(row.workflow_json)
+        workflow = engine.loads(row.workflow_json, self._model(conn, row.model_version_id))
         fired = engine.fire_due_timers(workflow)
         if not fired:
             return 0
@@ -254,7 +259,7 @@ class Workflows:
                    else self.store.instance_by_key(conn, business_key))
             _require(actor.is_system or self._may_see(actor, row),
                      "Sie sind an diesem Vorgang nicht beteiligt.")
-            workflow = engine.loads(row.workflow_json)
+            workflow = engine.loads(row.workflow_json, self._model(conn, row.model_version_id))
             send = engine.send_signal if kind == "signal" else engine.send_message
             if not send(workflow, name, payload):
                 raise Conflict(f"Der Vorgang {row.business_key} wartet nicht auf „{name}“.",
@@ -297,7 +302,7 @@ class Workflows:
         with self.store.read() as conn:
             row = self.store.instance_by_key(conn, business_key)
             _require(actor.is_system or self._may_see(actor, row), "Sie sind an diesem Vorgang nicht beteiligt.")
-            workflow = engine.loads(row.workflow_json)
+            workflow = engine.loads(row.workflow_json, self._model(conn, row.model_version_id))
             return {"id": row.id, "business_key": row.business_key, "process_id": row.process_id,
                     "title": row.title, "status": row.status, "error": row.error, "version": row.version,
                     "parties": row.parties, "data": engine.case_data(workflow),
@@ -316,6 +321,12 @@ class Workflows:
 def _task_ref(task) -> dict[str, Any]:
     return {"task_id": task.task_id, "name": task.spec_name, "title": task.title, "lane": task.lane,
             "form": task.form}
+
+
+def _may_work(actor: Actor, task: dict[str, Any]) -> dict[str, Any]:
+    _require(actor.may_work(task["lane"], task["organisation"]),
+             "Diese Aufgabe gehört nicht zu Ihren Gruppen oder Ihrer Organisation.")
+    return task
 
 
 def _require(condition: bool, message: str) -> None:

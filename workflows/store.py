@@ -7,6 +7,7 @@ tables, never the workflow JSON. Works on SQLite (embedded default) and PostgreS
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -71,6 +72,8 @@ instances = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("workflow_json", sa.Text, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("index_digest", sa.Text, nullable=False, server_default="{}",
+              doc="JSON: index table -> hash of the rows last written (unchanged ones are skipped)"),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
@@ -177,6 +180,7 @@ class InstanceRow:
     error: str | None
     workflow_json: str
     version: int
+    index_digest: dict[str, str]
     created_at: datetime
     updated_at: datetime
 
@@ -184,7 +188,53 @@ class InstanceRow:
     def from_row(cls, row) -> "InstanceRow":
         data = dict(row._mapping)
         data["parties"] = json.loads(data["parties"] or "{}")
+        data["index_digest"] = json.loads(data["index_digest"] or "{}")
         return cls(**data)
+
+
+def index_rows(snap: CaseSnapshot, organisation_of) -> dict[sa.Table, list[dict]]:
+    """What the index tables should hold for a case, without the columns that are the
+    same for every row of the case (added by `write_index`) and, for open tasks,
+    without creation time and claim (kept from before)."""
+    return {
+        open_tasks: [dict(task_id=t.task_id, spec_name=t.spec_name, title=t.title, lane=t.lane,
+                          organisation=organisation_of(t.lane), form=t.form, due_at=t.due_at)
+                     for t in snap.human_tasks],
+        pending_timers: [dict(task_id=t.task_id, spec_name=t.spec_name, title=t.title, due_at=t.due_at)
+                         for t in snap.timers],
+        awaited_events: [dict(kind=e.kind, name=e.name) for e in snap.awaited],
+        deadlines: [dict(key=d.key, rule=d.rule, title=d.title, legal_basis=d.legal_basis,
+                         event_date=d.event, end_date=d.end, shifted_end=d.shifted_end,
+                         explanation=d.explanation, reading=d.reading, soll=d.soll, status=d.status.value,
+                         met_on=d.met_on) for d in snap.deadlines],
+    }
+
+
+def digest(rows: dict[sa.Table, list[dict]]) -> dict[str, str]:
+    """A hash per index table of the rows it should hold for the case."""
+    return {table.name: hashlib.sha1(repr(values).encode()).hexdigest() for table, values in rows.items()}
+
+
+# Hot-path statements, built once: SQLAlchemy then reuses their compiled form.
+_INSTANCE_BY_ID = sa.select(instances).where(instances.c.id == sa.bindparam("p_id"))
+_INSTANCE_BY_ID_LOCKED = _INSTANCE_BY_ID.with_for_update()
+_SAVE_INSTANCE = (instances.update()
+                  .where(instances.c.id == sa.bindparam("p_id"), instances.c.version == sa.bindparam("p_version"))
+                  .values(workflow_json=sa.bindparam("p_json"), status=sa.bindparam("p_status"),
+                          error=sa.bindparam("p_error"), index_digest=sa.bindparam("p_digest"),
+                          version=instances.c.version + 1, updated_at=sa.bindparam("p_now")))
+_OPEN_TASK = sa.select(open_tasks).where(open_tasks.c.task_id == sa.bindparam("p_task"))
+_OPEN_TASKS_OF_CASE_OF_TASK = sa.select(open_tasks).where(open_tasks.c.instance_id.in_(
+    sa.select(open_tasks.c.instance_id).where(open_tasks.c.task_id == sa.bindparam("p_task")).scalar_subquery()))
+_LATEST_VERSION = (sa.select(model_versions.c.id, model_versions.c.version)
+                   .where(model_versions.c.process_id == sa.bindparam("p_process"))
+                   .order_by(model_versions.c.version.desc()).limit(1))
+_KEPT_TASKS = (sa.select(open_tasks.c.task_id, open_tasks.c.created_at, open_tasks.c.claimed_by)
+               .where(open_tasks.c.instance_id == sa.bindparam("p_id")))
+_DELETE_INDEX = {table: table.delete().where(table.c.instance_id == sa.bindparam("p_id"))
+                 for table in (open_tasks, pending_timers, awaited_events, deadlines)}
+_INSERT = {table: table.insert() for table in (open_tasks, pending_timers, awaited_events, deadlines,
+                                               audit_events)}
 
 
 # --- the store --------------------------------------------------------------------------------
@@ -240,6 +290,13 @@ class Store:
             raise NotFound("Diese Modellversion gibt es nicht.", model_version_id=version_id)
         return _model_dict(row)
 
+    def latest_model_version_id(self, conn: Connection, process_id: str) -> tuple[int, int]:
+        """(id, version) of the newest version of a process, without loading its files."""
+        row = conn.execute(_LATEST_VERSION, {"p_process": process_id}).first()
+        if row is None:
+            raise NotFound(f"Für „{process_id}“ ist kein Modell bereitgestellt.", process_id=process_id)
+        return row.id, row.version
+
     def latest_model_version(self, conn: Connection, process_id: str) -> dict[str, Any]:
         row = conn.execute(sa.select(model_versions).where(model_versions.c.process_id == process_id)
                            .order_by(model_versions.c.version.desc()).limit(1)).first()
@@ -263,7 +320,8 @@ class Store:
 
     def insert_instance(self, conn: Connection, *, business_key: str, process_id: str,
                         model_version_id: int, title: str, parties: dict[str, str],
-                        workflow_json: str, status: CaseStatus, now: datetime) -> InstanceRow:
+                        workflow_json: str, status: CaseStatus, now: datetime,
+                        index_digest: dict[str, str]) -> InstanceRow:
         exists = conn.execute(sa.select(instances.c.id).where(instances.c.business_key == business_key)).first()
         if exists:
             raise Conflict(f"Das Aktenzeichen {business_key} ist bereits vergeben.", business_key=business_key)
@@ -271,17 +329,16 @@ class Store:
             new_id = conn.execute(instances.insert().values(
                 business_key=business_key, process_id=process_id, model_version_id=model_version_id,
                 title=title, parties=json.dumps(parties), status=status.value, workflow_json=workflow_json,
-                version=1, created_at=now, updated_at=now)).inserted_primary_key[0]
+                version=1, index_digest=json.dumps(index_digest), created_at=now,
+                updated_at=now)).inserted_primary_key[0]
         except sa.exc.IntegrityError:
             raise Conflict(f"Das Aktenzeichen {business_key} ist bereits vergeben.",
                            business_key=business_key) from None
         return self.instance(conn, new_id)
 
     def instance(self, conn: Connection, instance_id: int, *, for_update: bool = False) -> InstanceRow:
-        query = sa.select(instances).where(instances.c.id == instance_id)
-        if for_update and self.dialect == "postgresql":
-            query = query.with_for_update()
-        row = conn.execute(query).first()
+        locked = for_update and self.dialect == "postgresql"
+        row = conn.execute(_INSTANCE_BY_ID_LOCKED if locked else _INSTANCE_BY_ID, {"p_id": instance_id}).first()
         if row is None:
             raise NotFound("Diesen Vorgang gibt es nicht.", instance_id=instance_id)
         return InstanceRow.from_row(row)
@@ -300,13 +357,13 @@ class Store:
         return found
 
     def save_instance(self, conn: Connection, row: InstanceRow, *, workflow_json: str,
-                      status: CaseStatus, now: datetime, error: str | None = None) -> int:
+                      status: CaseStatus, now: datetime, index_digest: dict[str, str] | None = None,
+                      error: str | None = None) -> int:
         """Write the case if nobody else did since `row` was read; returns the new version."""
-        result = conn.execute(
-            instances.update()
-            .where(instances.c.id == row.id, instances.c.version == row.version)
-            .values(workflow_json=workflow_json, status=status.value, error=error,
-                    version=instances.c.version + 1, updated_at=now))
+        result = conn.execute(_SAVE_INSTANCE, {
+            "p_id": row.id, "p_version": row.version, "p_json": workflow_json, "p_status": status.value,
+            "p_error": error, "p_digest": json.dumps(index_digest if index_digest is not None
+                                                     else row.index_digest), "p_now": now})
         if result.rowcount != 1:
             raise Conflict("Der Vorgang wurde inzwischen von jemand anderem geändert. "
                            "Bitte laden Sie ihn neu.", business_key=row.business_key)
@@ -314,50 +371,49 @@ class Store:
 
     def mark_error(self, conn: Connection, instance_id: int, error: str, now: datetime) -> None:
         conn.execute(instances.update().where(instances.c.id == instance_id)
-                     .values(status=CaseStatus.ERROR.value, error=error,
+                     .values(status=CaseStatus.ERROR.value, error=error, index_digest="{}",
                              version=instances.c.version + 1, updated_at=now))
         conn.execute(pending_timers.delete().where(pending_timers.c.instance_id == instance_id))
 
     # -- index tables
 
-    def write_index(self, conn: Connection, row: InstanceRow, snap: CaseSnapshot, now: datetime,
-                    organisation_of) -> None:
-        """Replace the case's rows in the index tables by what the snapshot says.
+    def write_index(self, conn: Connection, row: InstanceRow, rows: dict[sa.Table, list[dict]], *,
+                    previous: dict[str, str], new: dict[str, str], now: datetime,
+                    open_before: list[dict[str, Any]] | None = None) -> None:
+        """Make the case's index rows what `rows` says, rewriting only the tables whose
+        digest changed (`previous`: what was last written, {} for a new case).
 
-        Open tasks that stay open keep their creation time and claim."""
-        kept = {r.task_id: r for r in conn.execute(
-            sa.select(open_tasks.c.task_id, open_tasks.c.created_at, open_tasks.c.claimed_by)
-            .where(open_tasks.c.instance_id == row.id))}
-        for table in (open_tasks, pending_timers, awaited_events, deadlines):
-            conn.execute(table.delete().where(table.c.instance_id == row.id))
-        if snap.human_tasks:
-            conn.execute(open_tasks.insert(), [dict(
-                task_id=t.task_id, instance_id=row.id, business_key=row.business_key,
-                process_id=row.process_id, spec_name=t.spec_name, title=t.title, lane=t.lane,
-                organisation=organisation_of(t.lane), form=t.form, due_at=t.due_at,
-                created_at=kept[t.task_id].created_at if t.task_id in kept else now,
-                claimed_by=kept[t.task_id].claimed_by if t.task_id in kept else None)
-                for t in snap.human_tasks])
-        if snap.timers:
-            conn.execute(pending_timers.insert(), [dict(
-                task_id=t.task_id, instance_id=row.id, spec_name=t.spec_name, title=t.title,
-                due_at=t.due_at) for t in snap.timers])
-        if snap.awaited:
-            conn.execute(awaited_events.insert(), [dict(instance_id=row.id, kind=e.kind, name=e.name)
-                                                   for e in snap.awaited])
-        if snap.deadlines:
-            conn.execute(deadlines.insert(), [dict(
-                instance_id=row.id, key=d.key, business_key=row.business_key,
-                process_id=row.process_id, rule=d.rule, title=d.title, legal_basis=d.legal_basis,
-                event_date=d.event, end_date=d.end, shifted_end=d.shifted_end,
-                explanation=d.explanation, reading=d.reading, soll=d.soll, status=d.status.value,
-                met_on=d.met_on) for d in snap.deadlines])
+        Open tasks that stay open keep their creation time and claim (`open_before`: the
+        case's open-task rows if the caller has already read them)."""
+        case_columns = {"instance_id": row.id, "business_key": row.business_key, "process_id": row.process_id}
+        for table, values in rows.items():
+            if previous.get(table.name) == new[table.name]:
+                continue
+            same = {k: v for k, v in case_columns.items() if k in table.c}
+            values = [{**same, **v} for v in values]
+            if table is open_tasks:
+                before = open_before if open_before is not None else [
+                    dict(r._mapping) for r in conn.execute(_KEPT_TASKS, {"p_id": row.id})]
+                kept = {r["task_id"]: r for r in before}
+                values = [{**v, "created_at": kept[v["task_id"]]["created_at"] if v["task_id"] in kept else now,
+                           "claimed_by": kept[v["task_id"]]["claimed_by"] if v["task_id"] in kept else None}
+                          for v in values]
+            conn.execute(_DELETE_INDEX[table], {"p_id": row.id})
+            if values:
+                conn.execute(_INSERT[table], values)
 
     def open_task(self, conn: Connection, task_id: str) -> dict[str, Any]:
-        row = conn.execute(sa.select(open_tasks).where(open_tasks.c.task_id == task_id)).first()
+        row = conn.execute(_OPEN_TASK, {"p_task": task_id}).first()
         if row is None:
             raise NotFound("Diese Aufgabe ist nicht (mehr) offen.", task_id=task_id)
         return dict(row._mapping)
+
+    def open_tasks_of_case_of(self, conn: Connection, task_id: str) -> list[dict[str, Any]]:
+        """All open tasks of the case the given open task belongs to (one query)."""
+        rows = [dict(r._mapping) for r in conn.execute(_OPEN_TASKS_OF_CASE_OF_TASK, {"p_task": task_id})]
+        if not any(r["task_id"] == task_id for r in rows):
+            raise NotFound("Diese Aufgabe ist nicht (mehr) offen.", task_id=task_id)
+        return rows
 
     def set_claim(self, conn: Connection, task_id: str, claimed_by: str | None,
                   expected: str | None) -> None:
@@ -424,7 +480,7 @@ class Store:
     def audit(self, conn: Connection, *, at: datetime, actor: str, action: str,
               instance_id: int | None = None, business_key: str | None = None,
               task_id: str | None = None, details: dict[str, Any] | None = None) -> None:
-        conn.execute(audit_events.insert().values(
+        conn.execute(_INSERT[audit_events], dict(
             at=at, actor=actor, action=action, instance_id=instance_id, business_key=business_key,
             task_id=task_id, details=json.dumps(details or {}, ensure_ascii=False, default=str)))
 

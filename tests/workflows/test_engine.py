@@ -64,7 +64,7 @@ def test_five_tasks_run_to_completion_across_serialization(fixed):
     wf = engine.start(m, {"kind": "Mia"})
     titles = []
     for _ in range(5):
-        wf = engine.loads(engine.dumps(wf))
+        wf = engine.loads(engine.dumps(wf), m)
         [task] = engine.ready_human_tasks(wf)
         assert task.lane == "EGH-Sachbearbeitung"
         titles.append(task.title)
@@ -73,6 +73,7 @@ def test_five_tasks_run_to_completion_across_serialization(fixed):
                       "Entscheiden", "Bescheid versenden"]
     assert wf.is_completed()
     assert engine.snapshot(wf).status.value == "completed"
+    assert '"spec"' not in engine.dumps(wf)          # the spec lives with the model version
     assert engine.case_data(wf)["kind"] == "Mia"
     assert engine.case_data(wf)["t5"] is True
 
@@ -107,10 +108,11 @@ def test_deadline_is_recorded_and_timer_set_to_the_end_of_its_calendar_end(fixed
 
 
 def test_timer_fires_only_after_its_due_time(fixed):
-    wf = engine.start(model("fristpruefung.bpmn"), {"eingang_am": "2026-01-05"})
+    m = model("fristpruefung.bpmn")
+    wf = engine.start(m, {"eingang_am": "2026-01-05"})
     [timer] = engine.pending_timers(wf)
     fixed.set(timer.due_at - timedelta(seconds=1))
-    wf = engine.loads(engine.dumps(wf))
+    wf = engine.loads(engine.dumps(wf), m)
     assert engine.fire_due_timers(wf) == []
     assert [t.title for t in engine.ready_human_tasks(wf)] == ["Unterlagen prüfen"]
     fixed.set(timer.due_at + timedelta(seconds=1))
@@ -137,12 +139,13 @@ def test_gateway_loop_and_deadline_met(fixed):
 
 
 def test_signal_and_message_are_delivered_only_when_awaited(fixed):
-    wf = engine.start(model("vertrag_warten.bpmn"))
+    m = model("vertrag_warten.bpmn")
+    wf = engine.start(m)
     assert engine.awaited_events(wf) == [AwaitedEvent("signal", "mustervertrag_verabschiedet")]
     assert engine.send_message(wf, "unterschrift_eingegangen") is False
     assert engine.send_signal(wf, "mustervertrag_verabschiedet", {"fassung": "2026"}) is True
     assert engine.awaited_events(wf) == [AwaitedEvent("message", "unterschrift_eingegangen")]
-    wf = engine.loads(engine.dumps(wf))
+    wf = engine.loads(engine.dumps(wf), m)
     assert engine.send_message(wf, "unterschrift_eingegangen", {"am": "2026-03-02"}) is True
     assert [t.title for t in engine.ready_human_tasks(wf)] == ["Vertrag ablegen"]
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:20:28.332977
+Create Date: 2026-11-23 12:29:41.163579
 """
 from alembic import op
 import sqlalchemy as sa
@@ -72,6 +72,7 @@ def upgrade() -> None:
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('workflow_json', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('index_digest', sa.Text(), server_default='{}', nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['model_version_id'], ['model_versions.id'], ),

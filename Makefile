@@ -1,0 +1,44 @@
+# Two commands for a fresh machine:  make run  (app with demo data)  ·  make test  (all tests)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export FF_INSTANCE_DIR ?= $(CURDIR)/instance
+
+.PHONY: run test bench install system-deps postgres-start postgres-stop demo-db clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) fehlt"; exit 1; }
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq python3-venv; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The demo runs with the simulation clock so time can be moved (flask --app webapp clock set …).
+DEMO_ENV := FF_ENV=demo FF_CLOCK=simulation FLASK_APP=webapp
+
+demo-db: $(STAMP)
+	mkdir -p $(FF_INSTANCE_DIR)
+	$(DEMO_ENV) $(BIN)/flask db upgrade
+	$(DEMO_ENV) $(BIN)/flask demo load
+
+run: demo-db
+	$(DEMO_ENV) scripts/run.sh
+
+postgres-start:
+	@scripts/postgres.sh start
+
+postgres-stop:
+	@scripts/postgres.sh stop
+
+test: $(STAMP)
+	TEST_POSTGRES_URL=$$(scripts/postgres.sh start) REQUIRE_POSTGRES=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	BENCH_POSTGRES_URL=$$(PG_DATABASE=fruehfoerderung_bench scripts/postgres.sh start) $(BIN)/python bench/engine.py
+
+clean:
+	rm -rf $(VENV) instance var .pytest_cache .hypothesis

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Start the timer worker and the web app (gunicorn on 127.0.0.1:8000); stop both together.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+export FF_SECRET_KEY="${FF_SECRET_KEY:-$(python3 -c 'import secrets; print(secrets.token_hex(32))')}"
+"$BIN/flask" --app webapp timers run &
+WORKER=$!
+trap 'kill "$WORKER" 2>/dev/null || true; wait "$WORKER" 2>/dev/null || true' EXIT INT TERM
+echo "Verfahrensmanagement läuft auf http://127.0.0.1:8000  (Beenden mit Strg+C)"
+"$BIN/gunicorn" --bind "${FF_BIND:-127.0.0.1:8000}" --workers "${FF_WORKERS:-2}" --access-logfile - \
+  "webapp:create_app()"

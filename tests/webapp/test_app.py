@@ -1,0 +1,123 @@
+"""The thin web layer: login, CSRF, start page, health, configuration rules and CLI."""
+import re
+import shutil
+
+import pytest
+
+from webapp import create_app
+from webapp.auth import hash_password
+from webapp.config import ConfigError, load
+
+from ..conftest import PARTIES_LVR, SYSTEM, read
+
+
+@pytest.fixture
+def app(tmp_path, sqlite_template):
+    path = tmp_path / "app.db"
+    shutil.copy(sqlite_template, path)
+    app = create_app({"ENV_NAME": "test", "DATABASE_URL": f"sqlite:///{path}", "CLOCK": "simulation",
+                      "SECRET_KEY": "test-geheimnis"})
+    store = app.extensions["workflows"].store
+    with store.transaction() as conn:
+        store.add_user(conn, username="sabine", display_name="Sabine Sachbearbeiterin",
+                       password_hash=hash_password("richtig-langes-passwort"), organisation="LVR",
+                       groups=["EGH-Sachbearbeitung"])
+    yield app
+    store.dispose()
+
+
+def csrf_token(page: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', page).group(1)
+
+
+def login(client, password="richtig-langes-passwort"):
+    token = csrf_token(client.get("/anmelden").get_data(as_text=True))
+    return client.post("/anmelden", data={"csrf_token": token, "username": "sabine", "password": password})
+
+
+def test_pages_need_login(app):
+    response = app.test_client().get("/")
+    assert response.status_code == 302 and "/anmelden" in response.headers["Location"]
+
+
+def test_login_without_csrf_token_is_refused(app):
+    response = app.test_client().post("/anmelden", data={"username": "sabine",
+                                                          "password": "richtig-langes-passwort"})
+    assert response.status_code == 400
+    assert "Sicherheitsmerkmal fehlt" in response.get_data(as_text=True)
+
+
+def test_wrong_password_is_refused_in_german(app):
+    response = login(app.test_client(), password="falsch")
+    assert response.status_code == 401
+    assert "Benutzername oder Passwort ist falsch." in response.get_data(as_text=True)
+
+
+def test_start_page_lists_the_groups_tasks_with_german_dates(app):
+    services = app.extensions["workflows"]
+    services.deploy_model({"fristpruefung.bpmn": read("fristpruefung.bpmn"),
+                           "pruefen.json": read("pruefen.json")}, SYSTEM)
+    services.start_case("fristpruefung", "LVR-2026-0042", {"eingang_am": "2026-11-02"}, SYSTEM,
+                        parties=PARTIES_LVR)
+    client = app.test_client()
+    assert login(client).status_code == 302
+    page = client.get("/").get_data(as_text=True)
+    assert "LVR-2026-0042" in page and "Unterlagen prüfen" in page
+    assert "Aufgaben meiner Gruppen" in page
+    assert re.search(r"\b03\.02\.2027\b", page)        # due: end of 02.02.2027, shown as that day's end
+    assert 'lang="de"' in page
+
+
+def test_security_headers_and_cookie_flags(app):
+    client = app.test_client()
+    response = login(client)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    page = client.get("/")
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+
+
+def test_logout_needs_post_with_csrf(app):
+    client = app.test_client()
+    login(client)
+    assert client.get("/abmelden").status_code == 405
+    page = client.get("/").get_data(as_text=True)
+    assert client.post("/abmelden", data={"csrf_token": csrf_token(page)}).status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_health(app):
+    assert app.test_client().get("/health").get_json() == {"status": "ok"}
+
+
+def test_production_refuses_simulation_clock_and_missing_secret(monkeypatch):
+    with pytest.raises(ConfigError, match="Simulationsuhr"):
+        load({"ENV_NAME": "production", "CLOCK": "simulation", "SECRET_KEY": "x"})
+    monkeypatch.delenv("FF_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="FF_SECRET_KEY"):
+        load({"ENV_NAME": "production"})
+    assert load({"ENV_NAME": "production", "SECRET_KEY": "x"})["SESSION_COOKIE_SECURE"] is True
+
+
+def test_cli_users_create_and_clock(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "karl", "--name", "Karl Kollege", "--org", "LVR",
+                                 "--group", "EGH-Sachbearbeitung", "--password", "noch-ein-langes-passwort"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["users", "create", "karl", "--name", "K", "--group", "Leitung",
+                                 "--password", "noch-ein-langes-passwort"])
+    assert result.exit_code != 0 and "gibt es bereits" in result.output
+    result = runner.invoke(args=["clock", "set", "2027-01-04T08:00", "--frozen"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(args=["clock", "show"]).output.startswith("04.01.2027 08:00")
+    assert runner.invoke(args=["clock", "reset"]).exit_code == 0
+
+
+def test_clock_commands_refused_with_system_clock(tmp_path, sqlite_template):
+    path = tmp_path / "sys.db"
+    shutil.copy(sqlite_template, path)
+    app = create_app({"ENV_NAME": "test", "DATABASE_URL": f"sqlite:///{path}", "CLOCK": "system",
+                      "SECRET_KEY": "x"})
+    result = app.test_cli_runner().invoke(args=["clock", "set", "2027-01-04"])
+    assert result.exit_code != 0 and "ausgeschaltet" in result.output

@@ -1,0 +1,93 @@
+"""Thin Flask layer over workflows.services: pages, CLI, error mapping."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from workflows.clock import SimulationClock, SystemClock
+from workflows.domain import DomainError, Forbidden, NotFound
+from workflows.services import Workflows
+from workflows.store import Store
+
+from . import config as config_module
+from .formatting import register_filters
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Bitte melden Sie sich an."
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(config_module.load(test_config))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    store = Store(app.config["DATABASE_URL"])
+    clock = SimulationClock(store.load_simulation) if app.config["CLOCK"] == "simulation" else SystemClock()
+    app.extensions["workflows"] = Workflows(store, clock)
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    register_filters(app)
+
+    from .auth import bp as auth_bp
+    from .home import bp as home_bp
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(home_bp)
+
+    from .cli import register_cli
+    register_cli(app)
+    _register_error_pages(app)
+    _register_security_headers(app)
+    return app
+
+
+def services() -> Workflows:
+    from flask import current_app
+    return current_app.extensions["workflows"]
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(err: DomainError):
+        status = 404 if isinstance(err, NotFound) else 403 if isinstance(err, Forbidden) else (
+            409 if err.code == "konflikt" else 422)
+        return render_template("error.html", message=err.message, status=status), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_err):
+        return render_template("error.html", status=400, message="Das Formular ist abgelaufen oder "
+                               "unvollständig (Sicherheitsmerkmal fehlt). Bitte laden Sie die Seite neu "
+                               "und versuchen Sie es noch einmal."), 400
+
+    @app.errorhandler(400)
+    def bad_request(_err):
+        return render_template("error.html", message="Die Anfrage ist ungültig.", status=400), 400
+
+    @app.errorhandler(405)
+    def wrong_method(_err):
+        return render_template("error.html", message="Diese Aktion ist so nicht möglich.", status=405), 405
+
+    @app.errorhandler(404)
+    def not_found(_err):
+        return render_template("error.html", message="Diese Seite gibt es nicht.", status=404), 404
+
+    @app.errorhandler(500)
+    def server_error(_err):
+        return render_template("error.html", message="Ein interner Fehler ist aufgetreten. "
+                               "Es wurde nichts gespeichert.", status=500), 500
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy",
+                                    "default-src 'self'; img-src 'self' data:; style-src 'self'")
+        return response

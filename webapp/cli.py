@@ -1,0 +1,129 @@
+"""Operator commands: `flask --app webapp db upgrade | users create | timers run | clock … | demo load`."""
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import datetime, timezone
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from workflows import worker
+from workflows.clock import BERLIN, SimulationState
+from workflows.domain import GROUPS, DomainError
+
+
+def register_cli(app: Flask) -> None:
+    for group in (db, users, timers, clock, demo):
+        app.cli.add_command(group)
+
+
+def _services():
+    return current_app.extensions["workflows"]
+
+
+db = AppGroup("db", help="Datenbank verwalten.")
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Schema auf den neuesten Stand bringen (Alembic)."""
+    _services().store.migrate()
+    click.echo("Datenbank ist auf dem neuesten Stand.")
+
+
+users = AppGroup("users", help="Benutzer verwalten.")
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="Anzeigename")
+@click.option("--org", "organisation", default=None, help="Organisation (LVR, LWL, Krankenkasse, Träger)")
+@click.option("--group", "groups", multiple=True, type=click.Choice(GROUPS), required=True,
+              help="Gruppe (mehrfach möglich)")
+@click.option("--email", default=None)
+@click.password_option("--password", help="Passwort (wird sonst abgefragt)")
+def users_create(username, display_name, organisation, groups, email, password) -> None:
+    """Einen Benutzer anlegen."""
+    from .auth import hash_password
+    store = _services().store
+    if len(password) < 10:
+        raise click.ClickException("Das Passwort muss mindestens 10 Zeichen lang sein.")
+    try:
+        with store.transaction() as conn:
+            store.add_user(conn, username=username, display_name=display_name,
+                           password_hash=hash_password(password), organisation=organisation,
+                           groups=list(groups), email=email)
+    except DomainError as err:
+        raise click.ClickException(err.message) from None
+    click.echo(f"Benutzer {username} angelegt.")
+
+
+timers = AppGroup("timers", help="Zeitgesteuerte Ereignisse.")
+
+
+@timers.command("run")
+@click.option("--poll", default=None, type=float, help="Höchstens so viele Sekunden zwischen zwei Runden")
+@click.option("--once", is_flag=True, help="Nur fällige Timer auslösen und beenden")
+def timers_run(poll, once) -> None:
+    """Fällige Timer auslösen, bis SIGTERM/SIGINT kommt."""
+    services = _services()
+    if once:
+        click.echo(f"{worker.run_once(services)} Vorgang/Vorgänge weitergeführt.")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    worker.run(services, stop, poll or current_app.config["TIMER_POLL_SECONDS"])
+
+
+clock = AppGroup("clock", help="Simulationsuhr (nur Test- und Demobetrieb).")
+
+
+def _simulation_store():
+    if current_app.config["CLOCK"] != "simulation":
+        raise click.ClickException("Die Simulationsuhr ist in dieser Konfiguration ausgeschaltet.")
+    return _services().store
+
+
+@clock.command("show")
+def clock_show() -> None:
+    """Aktuelle (simulierte) Zeit anzeigen."""
+    now = _services().clock.now().astimezone(BERLIN)
+    click.echo(now.strftime("%d.%m.%Y %H:%M:%S %Z"))
+
+
+@clock.command("set")
+@click.argument("moment")
+@click.option("--frozen/--running", default=False, help="Zeit anhalten oder ab dort weiterlaufen lassen")
+def clock_set(moment, frozen) -> None:
+    """Simulierte Zeit setzen, z. B. 2026-05-04T09:00 (deutsche Zeit)."""
+    store = _simulation_store()
+    try:
+        target = datetime.fromisoformat(moment)
+    except ValueError:
+        raise click.ClickException("Zeitpunkt bitte als JJJJ-MM-TT oder JJJJ-MM-TTTHH:MM angeben.") from None
+    if target.tzinfo is None:
+        target = target.replace(tzinfo=BERLIN)
+    store.save_simulation(SimulationState(target, datetime.now(timezone.utc), frozen))
+    click.echo(f"Simulierte Zeit: {target.strftime('%d.%m.%Y %H:%M')}{' (angehalten)' if frozen else ''}")
+
+
+@clock.command("reset")
+def clock_reset() -> None:
+    """Zurück zur echten Zeit."""
+    _simulation_store().save_simulation(None)
+    click.echo("Die Uhr zeigt wieder die echte Zeit.")
+
+
+demo = AppGroup("demo", help="Demodaten.")
+
+
+@demo.command("load")
+def demo_load() -> None:
+    """Modelle aus bpmn/ bereitstellen, Demobenutzer und Vorgänge anlegen (nur einmal)."""
+    from .demo import load
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("Demodaten werden im Produktivbetrieb nicht geladen.")
+    click.echo(load(_services(), current_app.config["BPMN_DIR"]))

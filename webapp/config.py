@@ -1,0 +1,42 @@
+"""Configuration from environment variables (prefix FF_), with safe production rules."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+INSTANCE = Path(os.environ.get("FF_INSTANCE_DIR", Path.cwd() / "instance"))
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def load(overrides: dict | None = None) -> dict:
+    """Build the config; production refuses the simulation clock and a missing secret."""
+    env = os.environ
+    config = {
+        "ENV_NAME": env.get("FF_ENV", "production"),
+        "DATABASE_URL": env.get("FF_DATABASE_URL", f"sqlite:///{INSTANCE / 'fruehfoerderung.db'}"),
+        "SECRET_KEY": env.get("FF_SECRET_KEY"),
+        "CLOCK": env.get("FF_CLOCK", "system"),
+        "TIMER_POLL_SECONDS": float(env.get("FF_TIMER_POLL_SECONDS", "5")),
+        "BPMN_DIR": env.get("FF_BPMN_DIR", str(Path(__file__).resolve().parent.parent / "bpmn")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    }
+    config.update(overrides or {})
+    if config["ENV_NAME"] not in ("production", "demo", "test"):
+        raise ConfigError(f"FF_ENV muss production, demo oder test sein, nicht {config['ENV_NAME']!r}.")
+    if config["CLOCK"] not in ("system", "simulation"):
+        raise ConfigError("FF_CLOCK muss system oder simulation sein.")
+    if config["ENV_NAME"] == "production":
+        if config["CLOCK"] != "system":
+            raise ConfigError("Die Simulationsuhr ist im Produktivbetrieb nicht erlaubt.")
+        if not config["SECRET_KEY"]:
+            raise ConfigError("Im Produktivbetrieb muss FF_SECRET_KEY gesetzt sein.")
+        config["SESSION_COOKIE_SECURE"] = True
+    config["SECRET_KEY"] = config["SECRET_KEY"] or secrets.token_hex(32)
+    return config
