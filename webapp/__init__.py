@@ -25,6 +25,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(config_module.load(test_config))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("spiff", "alembic.runtime.plugins"):     # a line per task state change otherwise
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     store = Store(app.config["DATABASE_URL"])
     clock = SimulationClock(store.load_simulation) if app.config["CLOCK"] == "simulation" else SystemClock()

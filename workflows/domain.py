@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from .fristen import Frist
+
 
 # --- roles -------------------------------------------------------------------------
 
@@ -123,31 +125,19 @@ class DeadlineStatus(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Deadline:
-    """A legal deadline of a case, computed by fristen.py and kept in the workflow data."""
+    """A legal deadline of a case: the computation (fristen.Frist) under a key, and
+    whether it is still running, was met (on which day) or no longer applies."""
 
     key: str
-    rule: str
-    title: str
-    legal_basis: str
-    event: date
-    end: date
-    shifted_end: date
-    explanation: str
-    reading: str | None = None
-    soll: bool = False
+    frist: Frist
     status: DeadlineStatus = DeadlineStatus.RUNNING
     met_on: date | None = None
 
     @classmethod
     def from_data(cls, key: str, raw: dict[str, Any]) -> "Deadline":
-        return cls(
-            key=key, rule=raw["rule"], title=raw["title"], legal_basis=raw["legal_basis"],
-            event=date.fromisoformat(raw["event"]), end=date.fromisoformat(raw["end"]),
-            shifted_end=date.fromisoformat(raw["shifted_end"]), explanation=raw["explanation"],
-            reading=raw.get("reading"), soll=bool(raw.get("soll")),
-            status=DeadlineStatus(raw.get("status", DeadlineStatus.RUNNING.value)),
-            met_on=date.fromisoformat(raw["met_on"]) if raw.get("met_on") else None,
-        )
+        return cls(key=key, frist=Frist.from_dict(raw),
+                   status=DeadlineStatus(raw.get("status", DeadlineStatus.RUNNING.value)),
+                   met_on=date.fromisoformat(raw["met_on"]) if raw.get("met_on") else None)
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,14 @@ class Frist:
                 "shifted_end": self.shifted_end.isoformat(), "explanation": self.explanation,
                 "reading": self.reading, "soll": self.soll}
 
+    @classmethod
+    def from_dict(cls, raw: dict) -> "Frist":
+        """The inverse of to_dict (extra keys, e.g. a case's status, are ignored)."""
+        return cls(rule=raw["rule"], title=raw["title"], legal_basis=raw["legal_basis"],
+                   event=date.fromisoformat(raw["event"]), end=date.fromisoformat(raw["end"]),
+                   shifted_end=date.fromisoformat(raw["shifted_end"]), explanation=raw["explanation"],
+                   reading=raw.get("reading"), soll=bool(raw.get("soll")))
+
 
 Compute = Callable[["Regel", date, Kalender, dict], Frist]
 

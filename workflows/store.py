@@ -203,10 +203,10 @@ def index_rows(snap: CaseSnapshot, organisation_of) -> dict[sa.Table, list[dict]
         pending_timers: [dict(task_id=t.task_id, spec_name=t.spec_name, title=t.title, due_at=t.due_at)
                          for t in snap.timers],
         awaited_events: [dict(kind=e.kind, name=e.name) for e in snap.awaited],
-        deadlines: [dict(key=d.key, rule=d.rule, title=d.title, legal_basis=d.legal_basis,
-                         event_date=d.event, end_date=d.end, shifted_end=d.shifted_end,
-                         explanation=d.explanation, reading=d.reading, soll=d.soll, status=d.status.value,
-                         met_on=d.met_on) for d in snap.deadlines],
+        deadlines: [dict(key=d.key, rule=d.frist.rule, title=d.frist.title, legal_basis=d.frist.legal_basis,
+                         event_date=d.frist.event, end_date=d.frist.end, shifted_end=d.frist.shifted_end,
+                         explanation=d.frist.explanation, reading=d.frist.reading, soll=d.frist.soll,
+                         status=d.status.value, met_on=d.met_on) for d in snap.deadlines],
     }
 
 
