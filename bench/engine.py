@@ -85,7 +85,7 @@ def fill_index(store: Store, rows: int) -> None:
             conn.execute(open_tasks.insert(), [dict(
                 task_id=f"{iid:036d}", instance_id=iid, business_key=key, process_id="bench",
                 spec_name="t", title="Aufgabe", lane=mix[iid % 8][0], organisation=mix[iid % 8][1],
-                form=None, created_at=now, due_at=now + timedelta(days=iid % 400), claimed_by=None)
+                form=None, created_at=now, due_date=(now + timedelta(days=iid % 400)).date(), claimed_by=None)
                 for iid, key in ids])
 
 

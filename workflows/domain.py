@@ -98,7 +98,8 @@ class HumanTask:
     lane: str | None
     form: str | None = None
     documentation: str | None = None
-    due_at: datetime | None = None
+    deadline_key: str | None = None     # the case deadline this task works towards
+    due_date: date | None = None        # its last day (calendar end)
 
 
 @dataclass(frozen=True)

@@ -315,12 +315,13 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list[HumanTask]:
     for task in workflow.get_tasks(state=TaskState.READY, manual=True):
         spec = task.task_spec
         properties = (getattr(spec, "extensions", None) or {}).get("properties", {})
-        due = deadlines.get(properties.get("frist", ""), {})
+        key = properties.get("frist")
+        due = deadlines.get(key or "", {})
         tasks.append(HumanTask(
             task_id=str(task.id), spec_name=spec.name, title=spec.bpmn_name or spec.name,
             lane=getattr(spec, "lane", None), form=properties.get("formJsonSchemaFilename"),
-            documentation=getattr(spec, "documentation", None),
-            due_at=datetime.fromisoformat(due["timer"]) if due.get("timer") else None))
+            documentation=getattr(spec, "documentation", None), deadline_key=key if due else None,
+            due_date=date.fromisoformat(due["end"]) if due else None))
     return tasks
 
 

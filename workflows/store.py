@@ -91,9 +91,10 @@ open_tasks = sa.Table(
     sa.Column("organisation", sa.String(200)),
     sa.Column("form", sa.String(200)),
     sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("due_at", UTCDateTime),
+    sa.Column("deadline_key", sa.String(100), doc="joins deadlines (instance_id, key)"),
+    sa.Column("due_date", sa.Date, doc="last day of that deadline (calendar end)"),
     sa.Column("claimed_by", sa.String(200), index=True),
-    sa.Index("ix_open_tasks_lane_org_due", "lane", "organisation", "due_at"),
+    sa.Index("ix_open_tasks_lane_org_due", "lane", "organisation", "due_date"),
 )
 
 pending_timers = sa.Table(
@@ -198,7 +199,8 @@ def index_rows(snap: CaseSnapshot, organisation_of) -> dict[sa.Table, list[dict]
     without creation time and claim (kept from before)."""
     return {
         open_tasks: [dict(task_id=t.task_id, spec_name=t.spec_name, title=t.title, lane=t.lane,
-                          organisation=organisation_of(t.lane), form=t.form, due_at=t.due_at)
+                          organisation=organisation_of(t.lane), form=t.form, deadline_key=t.deadline_key,
+                          due_date=t.due_date)
                      for t in snap.human_tasks],
         pending_timers: [dict(task_id=t.task_id, spec_name=t.spec_name, title=t.title, due_at=t.due_at)
                          for t in snap.timers],
@@ -438,7 +440,7 @@ class Store:
                                        open_tasks.c.organisation.is_(None)))
         if claimed_by is not None:
             query = query.where(open_tasks.c.claimed_by == claimed_by)
-        query = query.order_by(open_tasks.c.due_at.is_(None), open_tasks.c.due_at,
+        query = query.order_by(open_tasks.c.due_date.is_(None), open_tasks.c.due_date,
                                open_tasks.c.created_at).limit(limit).offset(offset)
         return [dict(r._mapping) for r in conn.execute(query)]
 

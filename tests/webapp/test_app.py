@@ -64,7 +64,8 @@ def test_start_page_lists_the_groups_tasks_with_german_dates(app):
     page = client.get("/").get_data(as_text=True)
     assert "LVR-2026-0042" in page and "Unterlagen prüfen" in page
     assert "Aufgaben meiner Gruppen" in page
-    assert re.search(r"\b03\.02\.2027\b", page)        # due: end of 02.02.2027, shown as that day's end
+    assert re.search(r"\b02\.02\.2027\b", page)        # due: the deadline's last day (02.11. + 3 months)
+    assert "03.02.2027" not in page
     assert 'lang="de"' in page
 
 

@@ -51,7 +51,7 @@ def test_start_case_writes_instance_index_deadline_and_audit(services, deploy):
     [task] = services.inbox(SACHBEARBEITUNG_LVR)
     assert (task["business_key"], task["organisation"], task["lane"]) == ("LVR-2026-0001", "LVR",
                                                                           "EGH-Sachbearbeitung")
-    assert task["due_at"] is not None
+    assert (task["deadline_key"], task["due_date"]) == ("verhandlungstermin", date(2026, 4, 5))
     with services.store.read() as conn:
         deadline = conn.execute(sa.select(tables.deadlines)).one()
     assert (deadline.rule, deadline.end_date, deadline.shifted_end) == (
