@@ -35,10 +35,10 @@ postgres-stop:
 	@scripts/postgres.sh stop
 
 test: $(STAMP)
-	TEST_POSTGRES_URL=$$(scripts/postgres.sh start) REQUIRE_POSTGRES=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	url=$$(scripts/postgres.sh start) && TEST_POSTGRES_URL=$$url REQUIRE_POSTGRES=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	BENCH_POSTGRES_URL=$$(PG_DATABASE=fruehfoerderung_bench scripts/postgres.sh start) $(BIN)/python bench/engine.py
+	url=$$(PG_DATABASE=fruehfoerderung_bench scripts/postgres.sh start) && BENCH_POSTGRES_URL=$$url $(BIN)/python bench/engine.py
 
 clean:
 	rm -rf $(VENV) instance var .pytest_cache .hypothesis

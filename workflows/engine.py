@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 from uuid import UUID
 
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
@@ -159,6 +159,55 @@ def parse_xml(content: bytes | str, file_name: str = "model.bpmn"):
                          file_name=file_name) from None
 
 
+#: SpiffWorkflow's parser messages (English) -> what a process owner reads.
+_UNSUPPORTED = [
+    (re.compile(r"Data Store with name (.+?) has no implementation", re.S),
+     "Der Datenspeicher „{0}“ wird nicht unterstützt (keine Implementierung hinterlegt)."),
+    (re.compile(r"A Service Task must have an operator"),
+     "Serviceaufgaben ohne hinterlegten Dienst (operator) werden nicht unterstützt."),
+    (re.compile(r"Exactly one start event is required in a SubWorkflow Task; found (\d+)"),
+     "Ein Teilprozess braucht genau ein Startereignis (gefunden: {0})."),
+    (re.compile(r"Cannot resolve (dataInputAssociation|dataOutputAssociation)"),
+     "Die Datenzuordnung ({0}) verweist auf ein unbekanntes Datenobjekt."),
+    (re.compile(r"A multiinstance task must specify a cardinality or a loop input data reference"),
+     "Eine Mehrfachinstanz-Aktivität braucht eine Anzahl (loopCardinality) oder eine Eingabeliste."),
+    (re.compile(r"No start event found|at least one start event", re.I),
+     "Der Prozess braucht ein Startereignis."),
+]
+
+
+def _model_error(err: Exception, file_name: str | None) -> ModelError:
+    """A ModelError in German naming the element (id and name) and the line."""
+    raw = " ".join(str(err).split())
+    raw = re.sub(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>", r"\1", raw).rstrip(". ")
+    message = next((text.format(*m.groups()) for pattern, text in _UNSUPPORTED
+                    for m in [pattern.search(raw)] if m), None)
+    element_id = getattr(err, "id", None) or None
+    name = getattr(err, "name", None)
+    tag = getattr(err, "tag", None)
+    if message is None:
+        message = f"Ungültiges BPMN: {raw}"
+    else:
+        message = f"{message} Meldung der Engine: {raw}."
+    if tag and element_id:
+        message += f" Betroffen: {tag} „{name or element_id}“."
+    return ModelError(message, element_id=element_id, line=_int(getattr(err, "line_number", None)),
+                      file_name=getattr(err, "file_name", None) or file_name)
+
+
+def _no_single_process(root_files: dict[str, bytes], executable: list[str]) -> ModelError:
+    found = []
+    for name, data in root_files.items():
+        for proc in parse_xml(data, name).iter(f"{{{BPMN_NS}}}process"):
+            flag = "nicht ausführbar" if proc.get("isExecutable") == "false" else "ausführbar"
+            found.append(f"„{proc.get('name') or proc.get('id')}“ ({flag})")
+    if not executable:
+        return ModelError("Die Datei enthält keinen ausführbaren Prozess (isExecutable=\"false\"). "
+                          f"Gefunden: {', '.join(found) or 'kein Prozess'}.")
+    return ModelError(f"Die Datei enthält mehrere ausführbare Prozesse ({', '.join(found)}); "
+                      "bitte genau einen als ausführbar kennzeichnen, die übrigen mit isExecutable=\"false\".")
+
+
 def parse_model(files: dict[str, bytes | str], process_id: str | None = None) -> ProcessModel:
     """Parse BPMN files (the main one plus those its call activities need) into a model.
 
@@ -172,24 +221,20 @@ def parse_model(files: dict[str, bytes | str], process_id: str | None = None) ->
         digest.update(data)
         try:
             parser.add_bpmn_xml(parse_xml(data, name), filename=name)
-        except ValidationException as err:
-            raise ModelError(f"Ungültiges BPMN: {_first_line(err)}", element_id=err.id or None,
-                             line=_int(err.line_number), file_name=err.file_name or name) from None
         except SpiffWorkflowException as err:
-            raise ModelError(f"Ungültiges BPMN: {_first_line(err)}", file_name=name) from None
+            raise _model_error(err, name) from None
     executable = parser.get_process_ids()
     if process_id is None:
         if len(executable) != 1:
-            raise ModelError("Die Datei muss genau einen ausführbaren Prozess enthalten "
-                             f"(gefunden: {', '.join(executable) or 'keinen'}).")
+            raise _no_single_process({n: c if isinstance(c, bytes) else c.encode() for n, c in files.items()},
+                                     executable)
         process_id = executable[0]
     try:
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
-    except ValidationException as err:
-        raise ModelError(f"Ungültiges BPMN: {_first_line(err)}", element_id=err.id or None,
-                         line=_int(err.line_number), file_name=err.file_name or None) from None
-    except (SpiffWorkflowException, KeyError, ValueError, AttributeError, TypeError) as err:
+    except SpiffWorkflowException as err:
+        raise _model_error(err, None) from None
+    except (KeyError, ValueError, AttributeError, TypeError) as err:
         raise ModelError(f"Das Modell kann nicht ausgeführt werden: {_first_line(err)}") from None
     model = ProcessModel(process_id=process_id, name=spec.description or process_id, spec=spec,
                          subprocess_specs=subprocess_specs, sha256=digest.hexdigest())
@@ -473,9 +518,14 @@ def check_data(data: Any) -> dict[str, Any]:
     return data
 
 
-def process_ids(files: Iterable[bytes]) -> list[str]:
-    ids = []
-    for content in files:
-        root = parse_xml(content)
-        ids += [p.get("id") for p in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}process")]
-    return ids
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+
+def main_process_id(content: bytes, file_name: str) -> str:
+    """The one executable process a deployed file must define (others may be pools
+    of partners that are only drawn)."""
+    executable = [p.get("id") for p in parse_xml(content, file_name).iter(f"{{{BPMN_NS}}}process")
+                  if p.get("isExecutable") != "false"]      # unset counts as executable, as in Spiff
+    if len(executable) != 1:
+        raise _no_single_process({file_name: content}, executable)
+    return executable[0]

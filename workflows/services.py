@@ -95,10 +95,7 @@ class Workflows:
         main = main or (bpmn_names[0] if len(bpmn_names) == 1 else None)
         if main not in texts:
             raise InvalidInput("Bitte geben Sie an, welche BPMN-Datei bereitgestellt werden soll.")
-        process_ids = engine.process_ids([texts[main].encode()])
-        if len(process_ids) != 1:
-            raise ModelError("Eine BPMN-Datei muss genau einen Prozess enthalten.", file_name=main)
-        model = engine.parse_model(_bpmn_files(texts), process_ids[0])
+        model = engine.parse_model(_bpmn_files(texts), engine.main_process_id(texts[main].encode(), main))
         _check_forms(model, texts)
         with self._step() as (conn, now):
             version = self.store.add_model_version(

@@ -66,3 +66,45 @@ def test_timers_that_fell_due_while_down_fire_on_start(store, services, deploy, 
     assert run_once(restarted) == 3
     assert count_rows(store, pending_timers) == 0
     assert run_once(restarted) == 0
+
+
+def test_worker_loop_fires_and_stops_when_told(services, deploy, clock):
+    """The loop runs rounds until its stop event is set; here the second round sets it."""
+    import threading
+
+    from workflows import worker
+
+    deploy("fristpruefung.bpmn", "pruefen.json")
+    services.start_case("fristpruefung", "L-1", {"eingang_am": "2026-01-05"}, SYSTEM, parties=PARTIES_LVR)
+    clock.advance(timedelta(days=120))
+    stop, rounds = threading.Event(), []
+    original = services.fire_due_timers
+
+    def counting(*args, **kwargs):
+        rounds.append(original(*args, **kwargs))
+        if len(rounds) == 2:
+            stop.set()
+        return rounds[-1]
+
+    services.fire_due_timers = counting
+    worker.run(services, stop, poll_seconds=0.01)
+    assert rounds == [1, 0]
+    assert len(services.inbox(LEITUNG_LVR)) == 1
+
+
+def test_worker_loop_survives_a_failing_round(services, clock):
+    import threading
+
+    from workflows import worker
+
+    stop, calls = threading.Event(), []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            stop.set()
+        raise RuntimeError("Datenbank nicht erreichbar")
+
+    services.fire_due_timers = failing
+    worker.run(services, stop, poll_seconds=0.01)
+    assert len(calls) == 2
