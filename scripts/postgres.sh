@@ -31,7 +31,11 @@ start() {
     as_pg "'$bin/initdb' -D '$DATA' -U postgres -A trust -E UTF8 --no-locale >/dev/null"
   fi
   if ! as_pg "'$bin/pg_ctl' -D '$DATA' status" >/dev/null 2>&1; then
-    as_pg "'$bin/pg_ctl' -D '$DATA' -l '$DATA/server.log' -w -o \"-p $PORT -k '$DATA' -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=100\" start" >/dev/null
+    if ! as_pg "'$bin/pg_ctl' -D '$DATA' -l '$DATA/server.log' -w -o \"-p $PORT -k '$DATA' -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=100\" start" >/dev/null; then
+      echo "PostgreSQL startete nicht (Port $PORT belegt? PG_PORT=… wählt einen anderen). Log:" >&2
+      tail -n 5 "$DATA/server.log" >&2
+      exit 1
+    fi
   fi
   as_pg "'$bin/psql' -h 127.0.0.1 -p $PORT -U postgres -tAc \"SELECT 1 FROM pg_database WHERE datname='$DB'\"" | grep -q 1 \
     || as_pg "'$bin/createdb' -h 127.0.0.1 -p $PORT -U postgres '$DB'"
