@@ -1,0 +1,1 @@
+"""Scenario tests of the executable procedure models in bpmn/ (through the services layer)."""
