@@ -37,9 +37,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_filters(app)
 
     from .auth import bp as auth_bp
+    from .cases import bp as cases_bp
     from .home import bp as home_bp
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(home_bp)
+    from .inbox import bp as inbox_bp
+    for blueprint in (auth_bp, home_bp, inbox_bp, cases_bp):
+        app.register_blueprint(blueprint)
 
     from .cli import register_cli
     register_cli(app)

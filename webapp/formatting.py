@@ -28,5 +28,22 @@ def wochentag(value: date) -> str:
     return WEEKDAYS[value.weekday()]
 
 
+def wert(value) -> str:
+    """A task data value for people: ISO dates as TT.MM.JJJJ, lists comma-separated,
+    yes/no for booleans, document references by name."""
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    if isinstance(value, list):
+        return ", ".join(wert(v) for v in value)
+    if isinstance(value, dict):
+        return value.get("name") or ", ".join(f"{k}: {wert(v)}" for k, v in value.items())
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return datum(value)
+        except ValueError:
+            return value
+    return "–" if value is None else str(value)
+
+
 def register_filters(app) -> None:
-    app.jinja_env.filters.update(datum=datum, datum_zeit=datum_zeit, wochentag=wochentag)
+    app.jinja_env.filters.update(datum=datum, datum_zeit=datum_zeit, wochentag=wochentag, wert=wert)

@@ -142,6 +142,21 @@ class Deadline:
 
 
 @dataclass(frozen=True)
+class InboxQuery:
+    """Filters of the inbox; `None` means "no restriction"."""
+
+    lanes: list[str] | None = None
+    organisation: str | None = None
+    claimed_by: str | None = None
+    process_id: str | None = None
+    overdue_before: date | None = None     # due day before this (i.e. overdue today)
+    due_until: date | None = None          # due day on or before this
+    search: str | None = None              # Aktenzeichen, case title or party (e.g. provider)
+    limit: int = 25
+    offset: int = 0
+
+
+@dataclass(frozen=True)
 class CaseSnapshot:
     """What the index tables need to know about a case after a step."""
 

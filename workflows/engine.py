@@ -82,6 +82,10 @@ class _CaseScriptEngine(PythonScriptEngine):
 
 
 DEADLINES_KEY = "fristen"
+HELPER_NAMES = ("frist", "frist_erfuellt", "frist_entfaellt", "heute")
+#: Names task data must not use: a variable named like a helper or builtin hides it from
+#: every later script of the case (SpiffWorkflow refuses to run them).
+RESERVED_NAMES = frozenset(HELPER_NAMES) | frozenset(scripting.SAFE_BUILTINS) | {DEADLINES_KEY}
 
 
 def _helpers(task) -> dict[str, Callable]:
@@ -374,6 +378,11 @@ def task_data(workflow: BpmnWorkflow, task_id: str) -> dict[str, Any]:
     return dict(_ready_human_task(workflow, task_id).data)
 
 
+def task_documentation(workflow: BpmnWorkflow, task_id: str) -> str | None:
+    """The element's documentation (it cites the rule the step comes from)."""
+    return getattr(_ready_human_task(workflow, task_id).task_spec, "documentation", None)
+
+
 def complete(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
     """Complete a ready human task with the submitted data and run on to the next wait."""
     task = _ready_human_task(workflow, task_id)
@@ -513,9 +522,19 @@ def check_data(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInput("Die Daten müssen ein Objekt (Schlüssel → Wert) sein.")
     for key in data:
-        if not isinstance(key, str) or not key.isidentifier() or key.startswith("_"):
-            raise InvalidInput(f"Ungültiger Feldname: {key!r}.", field=str(key))
+        problem = field_name_problem(key)
+        if problem:
+            raise InvalidInput(problem, field=str(key))
     return data
+
+
+def field_name_problem(name: Any) -> str | None:
+    """Why `name` cannot be a task data field (German), or None."""
+    if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+        return f"Ungültiger Feldname: {name!r} (nur Buchstaben, Ziffern und _, nicht am Anfang)."
+    if name in RESERVED_NAMES:
+        return f"Der Feldname „{name}“ ist für Skriptfunktionen reserviert."
+    return None
 
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"

@@ -10,7 +10,7 @@ import json
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Iterator
 
 from sqlalchemy.engine import Connection
@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from . import clock as clock_module
 from . import engine
 from .clock import Clock
-from .domain import (PROCESS_OWNERS, Actor, CaseStatus, Conflict, DomainError, Forbidden,
+from .domain import (PROCESS_OWNERS, Actor, CaseStatus, Conflict, DomainError, Forbidden, InboxQuery,
                      InvalidInput, ModelError, NotFound, ScriptError, task_organisation)
 from .store import InstanceRow, Store, digest, index_rows
 
@@ -38,6 +38,22 @@ class CaseRef:
 
 
 @dataclass(frozen=True)
+class NewDocument:
+    """A file submitted with a task (or on its own) for the case file."""
+
+    name: str
+    content_type: str
+    content: bytes
+    field: str | None = None      # the form field it belongs to, if any
+
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+ALLOWED_DOCUMENT_TYPES = {"application/pdf", "image/png", "image/jpeg", "text/plain",
+                          "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                          "application/msword", "application/vnd.oasis.opendocument.text"}
+
+
+@dataclass(frozen=True)
 class BroadcastResult:
     delivered: list[str]
     failed: dict[str, str]
@@ -50,6 +66,7 @@ class Workflows:
         self.store = store
         self.clock = clock or clock_module.SystemClock()
         self._models: dict[int, engine.ProcessModel] = {}
+        self._forms: dict[tuple[int, str], dict] = {}
 
     # -- plumbing
 
@@ -106,6 +123,17 @@ class Workflows:
                                       "sha256": model.sha256})
         self._models[version["id"]] = model
         return {k: v for k, v in version.items() if k not in ("files", "bpmn_xml")}
+
+    def procedures(self) -> list[dict[str, Any]]:
+        """The deployed procedures (newest version's name), for filters and start pages."""
+        with self.store.read() as conn:
+            latest = {v["process_id"]: v for v in self.store.model_versions(conn)}
+        return sorted(({"process_id": pid, "name": v["name"], "version": v["version"]}
+                       for pid, v in latest.items()), key=lambda p: p["name"])
+
+    def model_xml(self, version_id: int) -> str:
+        with self.store.read() as conn:
+            return self.store.model_version(conn, version_id)["bpmn_xml"]
 
     # -- cases
 
@@ -165,17 +193,27 @@ class Workflows:
             self.store.set_claim(conn, task_id, colleague.username, expected=task["claimed_by"])
             self._audit_task(conn, now, actor, "aufgabe_uebergeben", task, {"an": colleague.username})
 
-    def complete_task(self, task_id: str, data: dict[str, Any], actor: Actor) -> CaseRef:
-        """Complete a task with the submitted data; the case runs on to its next wait.
+    def complete_task(self, task_id: str, data: dict[str, Any], actor: Actor,
+                      documents: list[NewDocument] | tuple = ()) -> CaseRef:
+        """Complete a task with the submitted data (and files); the case runs on to its next wait.
 
         If someone else completed or changed the case first, Conflict; nothing is stored."""
         data = engine.check_data(dict(data))
+        for document in documents:
+            _check_document(document)
         with self._step() as (conn, now):
             open_before = self.store.open_tasks_of_case_of(conn, task_id)
             task = _may_work(actor, next(t for t in open_before if t["task_id"] == task_id))
             if task["claimed_by"] not in (None, actor.username):
                 raise Conflict(f"Die Aufgabe ist von {task['claimed_by']} übernommen.", task_id=task_id)
             row = self.store.instance(conn, task["instance_id"], for_update=True)
+            for document in documents:
+                document_id = self.store.add_document(
+                    conn, instance_id=row.id, kind="upload", name=document.name,
+                    content_type=document.content_type, content=document.content,
+                    uploaded_by=actor.username, uploaded_at=now, task_id=task_id)
+                if document.field:
+                    data[document.field] = {"dokument_id": document_id, "name": document.name}
             workflow = engine.loads(row.workflow_json, self._model(conn, row.model_version_id))
             engine.complete(workflow, task_id, data)
             ref = self._save(conn, row, workflow, now, open_before)
@@ -284,7 +322,98 @@ class Workflows:
                 failed[str(instance_id)] = err.message
         return BroadcastResult(delivered, failed)
 
+    # -- case file
+
+    def add_comment(self, business_key: str, text: str, actor: Actor) -> None:
+        text = (text or "").strip()
+        if not text or len(text) > 5000:
+            raise InvalidInput("Bitte geben Sie einen Kommentar (höchstens 5000 Zeichen) ein.", field="text")
+        with self._step() as (conn, now):
+            row = self._visible_case(conn, business_key, actor)
+            self.store.add_comment(conn, instance_id=row.id, author=actor.username, at=now, text=text)
+            self.store.audit(conn, at=now, actor=actor.username, action="kommentar", instance_id=row.id,
+                             business_key=row.business_key, details={"text": text})
+
+    def add_document(self, business_key: str, document: NewDocument, actor: Actor) -> int:
+        _check_document(document)
+        with self._step() as (conn, now):
+            row = self._visible_case(conn, business_key, actor)
+            document_id = self.store.add_document(
+                conn, instance_id=row.id, kind="upload", name=document.name,
+                content_type=document.content_type, content=document.content,
+                uploaded_by=actor.username, uploaded_at=now)
+            self.store.audit(conn, at=now, actor=actor.username, action="dokument_hochgeladen",
+                             instance_id=row.id, business_key=row.business_key,
+                             details={"dokument_id": document_id, "name": document.name})
+            return document_id
+
+    def document(self, business_key: str, document_id: int, actor: Actor) -> dict[str, Any]:
+        """A document with its content; reading it is logged (children's data, § 35 SGB I)."""
+        with self._step() as (conn, now):
+            row = self._visible_case(conn, business_key, actor)
+            document = self.store.document(conn, row.id, document_id)
+            self.store.audit(conn, at=now, actor=actor.username, action="dokument_gelesen",
+                             instance_id=row.id, business_key=row.business_key,
+                             details={"dokument_id": document_id, "name": document["name"]})
+            return document
+
+    def task_view(self, task_id: str, actor: Actor) -> dict[str, Any]:
+        """What a task page shows: the task, its form (JSON Schema) and the data to prefill."""
+        with self.store.read() as conn:
+            task = self._workable_task(conn, task_id, actor)
+            row = self.store.instance(conn, task["instance_id"])
+            model = self._model(conn, row.model_version_id)
+            workflow = engine.loads(row.workflow_json, model)
+            schema = self._form(conn, row.model_version_id, task["form"]) if task["form"] else None
+            return {"task": task, "case": {"business_key": row.business_key, "title": row.title,
+                                           "parties": row.parties, "process_id": row.process_id},
+                    "schema": schema, "data": engine.task_data(workflow, task_id),
+                    "documentation": engine.task_documentation(workflow, task_id)}
+
+    def colleagues(self, task_id: str, actor: Actor) -> list[dict[str, Any]]:
+        """Who else may work this task (same group and organisation)."""
+        with self.store.read() as conn:
+            task = self._workable_task(conn, task_id, actor)
+            return [u for u in self.store.colleagues(conn, task["lane"], task["organisation"])
+                    if u["username"] != actor.username]
+
+    def actor(self, username: str) -> Actor:
+        with self.store.read() as conn:
+            user = self.store.user(conn, username)
+        if user is None or not user["active"]:
+            raise NotFound(f"Den Benutzer {username} gibt es nicht.", username=username)
+        return Actor(user["username"], frozenset(user["groups"]), user["organisation"])
+
+    def _form(self, conn: Connection, version_id: int, form: str) -> dict[str, Any]:
+        key = (version_id, form)
+        if key not in self._forms:
+            files = self.store.model_version(conn, version_id)["files"]
+            self._forms[key] = json.loads(files[form])
+        return self._forms[key]
+
+    def _visible_case(self, conn: Connection, business_key: str, actor: Actor) -> InstanceRow:
+        row = self.store.instance_by_key(conn, business_key)
+        _require(actor.is_system or self._may_see(actor, row), "Sie sind an diesem Vorgang nicht beteiligt.")
+        return row
+
     # -- reading
+
+    def inbox_page(self, actor: Actor, *, mine: bool = False, process_id: str | None = None,
+                   due: str | None = None, soon_days: int = 7, organisation: str | None = None,
+                   search: str | None = None, page: int = 1, per_page: int = 25) -> tuple[list[dict], int]:
+        """One page of the inbox and the number of all matching tasks (index only)."""
+        with clock_module.using(self.clock):
+            today = clock_module.today()
+        page, per_page = max(1, page), min(max(1, per_page), 100)
+        query = InboxQuery(
+            lanes=None if mine else sorted(actor.groups),
+            organisation=None if mine else (organisation if actor.organisation is None else actor.organisation),
+            claimed_by=actor.username if mine else None, process_id=process_id or None,
+            overdue_before=today if due == "overdue" else None,
+            due_until=today + timedelta(days=soon_days) if due == "soon" else None,
+            search=(search or "").strip()[:100] or None, limit=per_page, offset=(page - 1) * per_page)
+        with self.store.read() as conn:
+            return self.store.inbox(conn, query)
 
     def inbox(self, actor: Actor, *, mine: bool = False, limit: int = 50, offset: int = 0) -> list[dict]:
         """Open tasks the actor may work (index only)."""
@@ -305,6 +434,9 @@ class Workflows:
                     "parties": row.parties, "data": engine.case_data(workflow),
                     "open_tasks": [_task_ref(t) for t in engine.ready_human_tasks(workflow)],
                     "deadlines": engine.deadlines(workflow),
+                    "documents": self.store.documents_of(conn, row.id),
+                    "comments": self.store.comments_of(conn, row.id),
+                    "model_version_id": row.model_version_id,
                     "history": self.store.history(conn, row.id)}
 
     @staticmethod
@@ -318,6 +450,19 @@ class Workflows:
 def _task_ref(task) -> dict[str, Any]:
     return {"task_id": task.task_id, "name": task.spec_name, "title": task.title, "lane": task.lane,
             "form": task.form}
+
+
+def _check_document(document: NewDocument) -> None:
+    if not document.name or len(document.name) > 255 or "/" in document.name or "\\" in document.name:
+        raise InvalidInput("Ungültiger Dateiname.", field=document.field or "datei")
+    if not document.content:
+        raise InvalidInput("Die Datei ist leer.", field=document.field or "datei")
+    if len(document.content) > MAX_DOCUMENT_BYTES:
+        raise InvalidInput(f"Die Datei ist größer als {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB.",
+                           field=document.field or "datei")
+    if document.content_type not in ALLOWED_DOCUMENT_TYPES:
+        raise InvalidInput("Dieser Dateityp ist nicht erlaubt (erlaubt: PDF, Bilder, Text, Word, ODT).",
+                           field=document.field or "datei")
 
 
 def _may_work(actor: Actor, task: dict[str, Any]) -> dict[str, Any]:
@@ -357,3 +502,7 @@ def _check_forms(model: engine.ProcessModel, files: dict[str, str]) -> None:
         if not isinstance(schema, dict):
             raise ModelError(f"Das Formular „{form}“ muss ein JSON-Schema-Objekt sein.",
                              element_id=task_name, file_name=form)
+        for field in schema.get("properties", {}) or {}:
+            problem = engine.field_name_problem(field)
+            if problem:
+                raise ModelError(f"Formular „{form}“: {problem}", element_id=task_name, file_name=form)

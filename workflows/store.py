@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .clock import SimulationState
-from .domain import CaseSnapshot, CaseStatus, Conflict, NotFound
+from .domain import CaseSnapshot, CaseStatus, Conflict, InboxQuery, NotFound
 
 # --- schema -----------------------------------------------------------------------------
 
@@ -146,6 +146,32 @@ audit_events = sa.Table(
     sa.Column("business_key", sa.String(100), index=True),
     sa.Column("task_id", sa.String(36)),
     sa.Column("details", sa.Text, nullable=False, server_default="{}"),
+)
+
+documents = sa.Table(
+    "documents", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("instance_id", sa.Integer, sa.ForeignKey("instances.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("kind", sa.String(20), nullable=False, doc="upload | bescheid"),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("task_id", sa.String(36)),
+    sa.Column("uploaded_by", sa.String(200), nullable=False),
+    sa.Column("uploaded_at", UTCDateTime, nullable=False),
+)
+
+comments = sa.Table(
+    "comments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("instance_id", sa.Integer, sa.ForeignKey("instances.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
 )
 
 users = sa.Table(
@@ -355,7 +381,8 @@ class Store:
     def instance_of_task(self, conn: Connection, task_id: str) -> int:
         found = conn.execute(sa.select(open_tasks.c.instance_id).where(open_tasks.c.task_id == task_id)).scalar()
         if found is None:
-            raise NotFound("Diese Aufgabe ist nicht (mehr) offen.", task_id=task_id)
+            raise NotFound("Diese Aufgabe ist nicht mehr offen – sie wurde vermutlich bereits erledigt.",
+                           task_id=task_id)
         return found
 
     def save_instance(self, conn: Connection, row: InstanceRow, *, workflow_json: str,
@@ -407,14 +434,16 @@ class Store:
     def open_task(self, conn: Connection, task_id: str) -> dict[str, Any]:
         row = conn.execute(_OPEN_TASK, {"p_task": task_id}).first()
         if row is None:
-            raise NotFound("Diese Aufgabe ist nicht (mehr) offen.", task_id=task_id)
+            raise NotFound("Diese Aufgabe ist nicht mehr offen – sie wurde vermutlich bereits erledigt.",
+                           task_id=task_id)
         return dict(row._mapping)
 
     def open_tasks_of_case_of(self, conn: Connection, task_id: str) -> list[dict[str, Any]]:
         """All open tasks of the case the given open task belongs to (one query)."""
         rows = [dict(r._mapping) for r in conn.execute(_OPEN_TASKS_OF_CASE_OF_TASK, {"p_task": task_id})]
         if not any(r["task_id"] == task_id for r in rows):
-            raise NotFound("Diese Aufgabe ist nicht (mehr) offen.", task_id=task_id)
+            raise NotFound("Diese Aufgabe ist nicht mehr offen – sie wurde vermutlich bereits erledigt.",
+                           task_id=task_id)
         return rows
 
     def set_claim(self, conn: Connection, task_id: str, claimed_by: str | None,
@@ -427,6 +456,43 @@ class Store:
         if result.rowcount != 1:
             raise Conflict("Die Aufgabe wurde inzwischen von jemand anderem übernommen oder erledigt.",
                            task_id=task_id)
+
+    def inbox(self, conn: Connection, query: InboxQuery) -> tuple[list[dict[str, Any]], int]:
+        """The inbox: open tasks with their case and deadline, filtered, sorted by due
+        day (none last), then age; and the total count for paging. Index tables only."""
+        deadline = sa.and_(deadlines.c.instance_id == open_tasks.c.instance_id,
+                           deadlines.c.key == open_tasks.c.deadline_key)
+        source = (open_tasks.join(instances, instances.c.id == open_tasks.c.instance_id)
+                  .outerjoin(deadlines, deadline))
+        conditions = []
+        if query.claimed_by is not None:
+            conditions.append(open_tasks.c.claimed_by == query.claimed_by)
+        if query.lanes is not None:
+            conditions.append(open_tasks.c.lane.in_(query.lanes))
+        if query.organisation is not None:
+            conditions.append(sa.or_(open_tasks.c.organisation == query.organisation,
+                                     open_tasks.c.organisation.is_(None)))
+        if query.process_id:
+            conditions.append(open_tasks.c.process_id == query.process_id)
+        if query.overdue_before is not None:
+            conditions.append(open_tasks.c.due_date < query.overdue_before)
+        if query.due_until is not None:
+            conditions.append(open_tasks.c.due_date <= query.due_until)
+        if query.search:
+            pattern = f"%{query.search.lower()}%"
+            conditions.append(sa.or_(sa.func.lower(open_tasks.c.business_key).like(pattern),
+                                     sa.func.lower(instances.c.title).like(pattern),
+                                     sa.func.lower(instances.c.parties).like(pattern)))
+        columns = [*open_tasks.c, instances.c.title.label("case_title"), instances.c.parties,
+                   deadlines.c.title.label("deadline_title"), deadlines.c.legal_basis,
+                   deadlines.c.shifted_end, deadlines.c.status.label("deadline_status")]
+        rows = conn.execute(
+            sa.select(*columns).select_from(source).where(*conditions)
+            .order_by(open_tasks.c.due_date.is_(None), open_tasks.c.due_date, open_tasks.c.created_at,
+                      open_tasks.c.task_id)
+            .limit(query.limit).offset(query.offset))
+        total = conn.execute(sa.select(sa.func.count()).select_from(source).where(*conditions)).scalar()
+        return [{**dict(r._mapping), "parties": json.loads(r.parties or "{}")} for r in rows], total
 
     def list_open_tasks(self, conn: Connection, *, lanes: list[str] | None = None,
                         organisation: str | None = None, claimed_by: str | None = None,
@@ -477,6 +543,37 @@ class Store:
                 instances.c.process_id == process_id)
         return list(conn.execute(query.order_by(awaited_events.c.instance_id)).scalars())
 
+    # -- documents and comments
+
+    def add_document(self, conn: Connection, *, instance_id: int, kind: str, name: str,
+                     content_type: str, content: bytes, uploaded_by: str, uploaded_at: datetime,
+                     task_id: str | None = None) -> int:
+        return conn.execute(documents.insert().values(
+            instance_id=instance_id, kind=kind, name=name, content_type=content_type, size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(), content=content, task_id=task_id,
+            uploaded_by=uploaded_by, uploaded_at=uploaded_at)).inserted_primary_key[0]
+
+    def documents_of(self, conn: Connection, instance_id: int) -> list[dict[str, Any]]:
+        """Document metadata of a case (without the content)."""
+        rows = conn.execute(sa.select(*[c for c in documents.c if c.name != "content"])
+                            .where(documents.c.instance_id == instance_id).order_by(documents.c.id))
+        return [dict(r._mapping) for r in rows]
+
+    def document(self, conn: Connection, instance_id: int, document_id: int) -> dict[str, Any]:
+        row = conn.execute(sa.select(documents).where(documents.c.id == document_id,
+                                                      documents.c.instance_id == instance_id)).first()
+        if row is None:
+            raise NotFound("Dieses Dokument gibt es in diesem Vorgang nicht.", document_id=document_id)
+        return dict(row._mapping)
+
+    def add_comment(self, conn: Connection, *, instance_id: int, author: str, at: datetime, text: str) -> None:
+        conn.execute(comments.insert().values(instance_id=instance_id, author=author, at=at, text=text))
+
+    def comments_of(self, conn: Connection, instance_id: int) -> list[dict[str, Any]]:
+        rows = conn.execute(sa.select(comments).where(comments.c.instance_id == instance_id)
+                            .order_by(comments.c.id))
+        return [dict(r._mapping) for r in rows]
+
     # -- audit
 
     def audit(self, conn: Connection, *, at: datetime, actor: str, action: str,
@@ -500,6 +597,14 @@ class Store:
         conn.execute(users.insert().values(
             username=username, display_name=display_name, password_hash=password_hash,
             organisation=organisation, groups=json.dumps(groups), email=email))
+
+    def colleagues(self, conn: Connection, group: str, organisation: str | None) -> list[dict[str, Any]]:
+        """Active users of a group (and organisation), for handing a task over."""
+        rows = conn.execute(sa.select(users.c.username, users.c.display_name, users.c.organisation,
+                                      users.c.groups).where(users.c.active.is_(True))
+                            .order_by(users.c.display_name))
+        return [{**dict(r._mapping), "groups": json.loads(r.groups)} for r in rows
+                if group in json.loads(r.groups) and (organisation is None or r.organisation == organisation)]
 
     def user(self, conn: Connection, username: str) -> dict[str, Any] | None:
         row = conn.execute(sa.select(users).where(users.c.username == username)).first()

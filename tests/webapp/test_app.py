@@ -53,7 +53,7 @@ def test_wrong_password_is_refused_in_german(app):
     assert "Benutzername oder Passwort ist falsch." in response.get_data(as_text=True)
 
 
-def test_start_page_lists_the_groups_tasks_with_german_dates(app):
+def test_inbox_lists_the_groups_tasks_with_german_dates(app):
     services = app.extensions["workflows"]
     services.deploy_model({"fristpruefung.bpmn": read("fristpruefung.bpmn"),
                            "pruefen.json": read("pruefen.json")}, SYSTEM)
@@ -61,7 +61,8 @@ def test_start_page_lists_the_groups_tasks_with_german_dates(app):
                         parties=PARTIES_LVR)
     client = app.test_client()
     assert login(client).status_code == 302
-    page = client.get("/").get_data(as_text=True)
+    assert client.get("/").headers["Location"].endswith("/aufgaben/")
+    page = client.get("/aufgaben/").get_data(as_text=True)
     assert "LVR-2026-0042" in page and "Unterlagen prüfen" in page
     assert "Aufgaben meiner Gruppen" in page
     assert re.search(r"\b02\.02\.2027\b", page)        # due: the deadline's last day (02.11. + 3 months)
@@ -83,7 +84,7 @@ def test_logout_needs_post_with_csrf(app):
     client = app.test_client()
     login(client)
     assert client.get("/abmelden").status_code == 405
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/", follow_redirects=True).get_data(as_text=True)
     assert client.post("/abmelden", data={"csrf_token": csrf_token(page)}).status_code == 302
     assert client.get("/").status_code == 302
 
@@ -122,3 +123,13 @@ def test_clock_commands_refused_with_system_clock(tmp_path, sqlite_template):
                       "SECRET_KEY": "x"})
     result = app.test_cli_runner().invoke(args=["clock", "set", "2027-01-04"])
     assert result.exit_code != 0 and "ausgeschaltet" in result.output
+
+
+def test_values_are_shown_the_german_way():
+    from webapp.formatting import datum, wert
+    assert wert("2026-11-20") == "20.11.2026"
+    assert wert(["heilpaedagogik", "logopaedie"]) == "heilpaedagogik, logopaedie"
+    assert wert(True) == "ja" and wert(None) == "–"
+    assert wert({"dokument_id": 3, "name": "Konzeption.pdf"}) == "Konzeption.pdf"
+    assert wert("2026-13-45") == "2026-13-45"                       # not a date: shown as typed
+    assert datum("2026-03-29T23:30:00+00:00") == "30.03.2026"       # German local day

@@ -161,7 +161,8 @@ def test_failing_script_raises_script_error_with_element(fixed):
 
 def test_task_data_must_be_plain_names():
     assert engine.check_data({"feld": 1}) == {"feld": 1}
-    for bad in ({"__class__": 1}, {"mit leerzeichen": 1}, {1: 2}):
+    for bad in ({"__class__": 1}, {"mit leerzeichen": 1}, {1: 2}, {"frist": 1}, {"heute": "x"},
+                {"sum": 3}, {"fristen": {}}):
         with pytest.raises(Exception) as err:
             engine.check_data(bad)
         assert "Feldname" in str(err.value)

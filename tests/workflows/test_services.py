@@ -36,6 +36,8 @@ def test_deploy_versions_and_audit(services):
     ({"fristpruefung.bpmn": read("fristpruefung.bpmn")}, "Formular „pruefen.json“ fehlt"),
     ({"fristpruefung.bpmn": read("fristpruefung.bpmn"), "pruefen.json": "{kaputt"}, "kein gültiges JSON"),
     ({"x.bpmn": "<nicht xml"}, "wohlgeformtes XML"),
+    ({"fristpruefung.bpmn": read("fristpruefung.bpmn"),
+      "pruefen.json": '{"type": "object", "properties": {"heute": {"type": "string"}}}'}, "reserviert"),
 ])
 def test_invalid_models_are_never_stored(services, files, message):
     with pytest.raises(ModelError, match=message):

@@ -1,10 +1,8 @@
-"""The start page: the user's open tasks from the task index."""
+"""The start page (the inbox) and the health check."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
-from flask_login import current_user, login_required
-
-from workflows import clock as clock_module
+from flask import Blueprint, jsonify, redirect, url_for
+from flask_login import login_required
 
 from .. import services
 
@@ -14,12 +12,7 @@ bp = Blueprint("home", __name__)
 @bp.route("/")
 @login_required
 def index():
-    workflows = services()
-    actor = current_user.actor
-    with clock_module.using(workflows.clock):
-        today = clock_module.today()
-    return render_template("home/index.html", mine=workflows.inbox(actor, mine=True),
-                           groups=workflows.inbox(actor), today=today)
+    return redirect(url_for("inbox.index"))
 
 
 @bp.route("/health")

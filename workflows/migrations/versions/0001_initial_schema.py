@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:36:49.431543
+Create Date: 2026-11-23 12:42:14.855347
 """
 from alembic import op
 import sqlalchemy as sa
@@ -92,6 +92,18 @@ def upgrade() -> None:
     with op.batch_alter_table('awaited_events', schema=None) as batch_op:
         batch_op.create_index('ix_awaited_events_kind_name', ['kind', 'name'], unique=False)
 
+    op.create_table('comments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.Column('author', sa.String(length=200), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['instance_id'], ['instances.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('comments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_comments_instance_id'), ['instance_id'], unique=False)
+
     op.create_table('deadlines',
     sa.Column('instance_id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=100), nullable=False),
@@ -114,6 +126,24 @@ def upgrade() -> None:
     with op.batch_alter_table('deadlines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_deadlines_shifted_end'), ['shifted_end'], unique=False)
         batch_op.create_index(batch_op.f('ix_deadlines_status'), ['status'], unique=False)
+
+    op.create_table('documents',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('task_id', sa.String(length=36), nullable=True),
+    sa.Column('uploaded_by', sa.String(length=200), nullable=False),
+    sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['instance_id'], ['instances.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('documents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_documents_instance_id'), ['instance_id'], unique=False)
 
     op.create_table('open_tasks',
     sa.Column('task_id', sa.String(length=36), nullable=False),
@@ -166,11 +196,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_open_tasks_business_key'))
 
     op.drop_table('open_tasks')
+    with op.batch_alter_table('documents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_documents_instance_id'))
+
+    op.drop_table('documents')
     with op.batch_alter_table('deadlines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deadlines_status'))
         batch_op.drop_index(batch_op.f('ix_deadlines_shifted_end'))
 
     op.drop_table('deadlines')
+    with op.batch_alter_table('comments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_comments_instance_id'))
+
+    op.drop_table('comments')
     with op.batch_alter_table('awaited_events', schema=None) as batch_op:
         batch_op.drop_index('ix_awaited_events_kind_name')
 

@@ -1,0 +1,82 @@
+"""A caseworker's day in a real browser: log in, claim, fill a form with an error and then
+correctly, see the case move on, and see it hidden from another organisation."""
+import re
+
+from playwright.sync_api import expect
+
+from .conftest import login, logout, screenshot
+
+CASE = "LVR-FF-2026-0104"          # demo case waiting for the EGH decision (FrühV deadline passed)
+
+
+def test_claim_fill_form_with_error_then_complete(page):
+    login(page, "sabine.lvr")
+    expect(page).to_have_url(re.compile(r"/aufgaben/$"))
+    expect(page.get_by_role("heading", name="Aufgaben", exact=True)).to_be_visible()
+    row = page.locator("tr", has_text=CASE).filter(has_text="Über den Antrag entscheiden")
+    expect(row).to_have_count(1)
+    expect(row.locator(".ampel.rot")).to_have_count(1)           # the FrühV deadline is over
+    expect(row).to_contain_text("§ 8 Abs. 1 S. 4 FrühV")
+    screenshot(page, "01-aufgaben")
+
+    row.get_by_role("button", name="Übernehmen").click()
+    expect(page.get_by_text("Sie haben die Aufgabe übernommen.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Über den Antrag entscheiden").first).to_be_visible()
+
+    page.get_by_label("bewilligt", exact=True).check()
+    page.get_by_label("Entschieden am").fill("31.02.2026")
+    page.get_by_role("button", name="Aufgabe abschließen").click()
+    expect(page.get_by_text("Bitte geben Sie ein gültiges Datum im Format TT.MM.JJJJ ein.")).to_be_visible()
+    expect(page.get_by_label("Entschieden am")).to_have_value("31.02.2026")   # nothing typed is lost
+    screenshot(page, "02-formular-fehler")
+
+    page.get_by_label("Entschieden am").fill("20.11.2026")
+    page.get_by_role("button", name="Aufgabe abschließen").click()
+    expect(page.get_by_text(re.compile("ist erledigt"))).to_be_visible()
+    expect(page.locator("tr", has_text=CASE).filter(has_text="Über den Antrag entscheiden")).to_have_count(0)
+    expect(page.locator("tr", has_text=CASE).filter(has_text="Bescheid erstellen")).to_have_count(1)
+    screenshot(page, "03-weiter")
+
+    page.get_by_role("link", name=CASE).first.click()
+    expect(page.get_by_role("heading", name=f"Akte {CASE}")).to_be_visible()
+    expect(page.locator("#diagramm.geladen svg").first).to_be_visible()
+    expect(page.locator("#diagramm .aktuell").first).to_be_attached()
+    expect(page.locator("#fristen")).to_contain_text("Entscheidung über die Komplexleistung")
+    expect(page.locator("#verlauf")).to_contain_text("Aufgabe erledigt: Über den Antrag entscheiden")
+    screenshot(page, "04-akte")
+
+
+def test_other_organisation_sees_nothing_of_the_case(page):
+    login(page, "wilma.lwl")
+    expect(page.get_by_role("heading", name="Aufgaben", exact=True)).to_be_visible()
+    expect(page.locator("tbody")).not_to_contain_text("LVR-FF-")
+    expect(page.locator("tbody")).to_contain_text("LWL-FF-2026-0201")
+    response = page.goto(f"/akten/{CASE}")
+    assert response.status == 403
+    expect(page.get_by_role("heading", name="Keine Berechtigung")).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text("F83")                    # no child data leaks
+    screenshot(page, "05-fremde-akte")
+    logout(page)
+    expect(page).to_have_url(re.compile("/anmelden"))
+
+
+def test_second_user_completing_the_same_task_gets_a_clear_message(browser, live_app):
+    """Two colleagues open the same task; the second to submit is told, nothing is lost."""
+    contexts = [browser.new_context(base_url=live_app.config["BASE_URL"]) for _ in range(2)]
+    first, second = (c.new_page() for c in contexts)
+    try:
+        for p, user in ((first, "sabine.lvr"), (second, "karl.lvr")):
+            login(p, user)
+            p.locator("tr", has_text="LVR-AN-2026-0001").get_by_role("link", name="Vollständigkeit prüfen").click()
+            p.get_by_label("Ja", exact=True).check()
+            p.get_by_label("Vollständig eingereicht am").fill("18.11.2026")
+            p.get_by_label("Geprüft am").fill("20.11.2026")
+        first.get_by_role("button", name="Aufgabe abschließen").click()
+        expect(first.get_by_text(re.compile("ist erledigt"))).to_be_visible()
+        second.get_by_role("button", name="Aufgabe abschließen").click()
+        expect(second.get_by_text(re.compile("nicht \\(mehr\\) offen|nicht mehr offen"))).to_be_visible()
+        expect(second.get_by_text("Ihre Eingaben wurden nicht gespeichert.")).to_be_visible()
+        screenshot(second, "06-konflikt")
+    finally:
+        for c in contexts:
+            c.close()

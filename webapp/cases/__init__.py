@@ -1,0 +1,105 @@
+"""The case file (Akte): diagram with the current position, deadlines, documents,
+comments and the full history."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
+                   send_from_directory, url_for)
+from flask_login import current_user, login_required
+
+from workflows import clock as clock_module
+from workflows.domain import InvalidInput
+from workflows.services import NewDocument
+
+from .. import services
+
+bp = Blueprint("cases", __name__)
+
+ACTIONS = {
+    "vorgang_angelegt": "Vorgang angelegt", "aufgabe_erledigt": "Aufgabe erledigt",
+    "aufgabe_uebernommen": "Aufgabe übernommen", "aufgabe_zurueckgegeben": "Aufgabe zurückgegeben",
+    "aufgabe_uebergeben": "Aufgabe übergeben", "timer_ausgeloest": "Frist/Timer ausgelöst",
+    "signal_empfangen": "Signal empfangen", "nachricht_empfangen": "Nachricht empfangen",
+    "kommentar": "Kommentar", "dokument_hochgeladen": "Dokument hochgeladen",
+    "dokument_gelesen": "Dokument geöffnet", "fehler": "Fehler", "akte_gelesen": "Akte geöffnet",
+}
+
+
+@bp.route("/akten/<business_key>")
+@login_required
+def show(business_key: str):
+    workflows = services()
+    case = workflows.case(business_key, current_user.actor)
+    with clock_module.using(workflows.clock):
+        today = clock_module.today()
+    active = [t["name"] for t in case["open_tasks"]]
+    return render_template("cases/show.html", case=case, today=today, actions=ACTIONS, active=active)
+
+
+@bp.route("/akten/<business_key>/diagramm.bpmn")
+@login_required
+def diagram(business_key: str):
+    workflows = services()
+    case = workflows.case(business_key, current_user.actor)
+    return Response(workflows.model_xml(case["model_version_id"]), mimetype="application/xml")
+
+
+@bp.route("/akten/<business_key>/kommentare", methods=["POST"])
+@login_required
+def comment(business_key: str):
+    try:
+        services().add_comment(business_key, request.form.get("text", ""), current_user.actor)
+        flash("Kommentar gespeichert.", "info")
+    except InvalidInput as err:
+        flash(err.message, "error")
+    return redirect(url_for("cases.show", business_key=business_key) + "#kommentare")
+
+
+@bp.route("/akten/<business_key>/dokumente", methods=["POST"])
+@login_required
+def upload(business_key: str):
+    upload = request.files.get("datei")
+    if upload is None or not upload.filename:
+        flash("Bitte wählen Sie eine Datei aus.", "error")
+    else:
+        try:
+            services().add_document(business_key, NewDocument(Path(upload.filename).name, upload.mimetype,
+                                                              upload.read()), current_user.actor)
+            flash(f"Dokument „{upload.filename}“ gespeichert.", "info")
+        except InvalidInput as err:
+            flash(err.message, "error")
+    return redirect(url_for("cases.show", business_key=business_key) + "#dokumente")
+
+
+@bp.route("/akten/<business_key>/dokumente/<int:document_id>")
+@login_required
+def document(business_key: str, document_id: int):
+    doc = services().document(business_key, document_id, current_user.actor)
+    response = Response(doc["content"], mimetype=doc["content_type"])
+    response.headers["Content-Disposition"] = _attachment(doc["name"])
+    return response
+
+
+def _attachment(name: str) -> str:
+    from urllib.parse import quote
+    ascii_name = name.encode("ascii", "replace").decode().replace('"', "")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+
+
+VENDOR = Path(__file__).resolve().parents[2] / "node_modules"
+VENDOR_FILES = {
+    "bpmn-js/bpmn-navigated-viewer.js": "bpmn-js/dist/bpmn-navigated-viewer.production.min.js",
+    "bpmn-js/diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
+    "bpmn-js/bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
+}
+
+
+@bp.route("/vendor/<path:name>")
+@login_required
+def vendor(name: str):
+    """Front-end packages installed from the npm registry (`make` runs npm ci)."""
+    if name not in VENDOR_FILES:
+        abort(404)
+    target = VENDOR / VENDOR_FILES[name]
+    return send_from_directory(target.parent, target.name, max_age=3600)

@@ -1,0 +1,107 @@
+"""The caseworkers' inbox: task lists, task forms, claim / release / hand over."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from workflows import clock as clock_module
+from workflows.domain import Conflict, InvalidInput, NotFound
+from workflows.services import NewDocument
+
+from .. import schemaforms, services
+
+bp = Blueprint("inbox", __name__, url_prefix="/aufgaben")
+
+DUE_FILTERS = {"": "alle", "overdue": "überfällig", "soon": "fällig in den nächsten Tagen"}
+
+
+@bp.route("/")
+@login_required
+def index():
+    args = request.args
+    mine = args.get("ansicht") == "meine"
+    page = args.get("seite", 1, type=int) or 1
+    soon_days = min(max(args.get("tage", 7, type=int) or 7, 1), 365)
+    workflows = services()
+    tasks, total = workflows.inbox_page(
+        current_user.actor, mine=mine, process_id=args.get("verfahren"), due=args.get("faellig"),
+        soon_days=soon_days, organisation=args.get("organisation"), search=args.get("suche"), page=page)
+    with clock_module.using(workflows.clock):
+        today = clock_module.today()
+    return render_template("inbox/index.html", tasks=tasks, total=total, page=page, per_page=25,
+                           mine=mine, today=today, soon_days=soon_days, due_filters=DUE_FILTERS,
+                           procedures=workflows.procedures())
+
+
+@bp.route("/<task_id>")
+@login_required
+def task(task_id: str):
+    return _task_page(task_id)
+
+
+@bp.route("/<task_id>/erledigen", methods=["POST"])
+@login_required
+def complete(task_id: str):
+    workflows = services()
+    try:
+        view = workflows.task_view(task_id, current_user.actor)
+    except NotFound as err:                 # someone else was first
+        flash(f"{err.message} Ihre Eingaben wurden nicht gespeichert.", "error")
+        return redirect(url_for("inbox.index"))
+    schema = view["schema"] or {"type": "object", "properties": {}}
+    parsed = schemaforms.parse(schema, request.form, request.files)
+    if parsed.errors:
+        return _task_page(task_id, errors=parsed.errors, raw=request.form, status=422)
+    documents = [NewDocument(upload.filename, upload.mimetype, upload.read(), field)
+                 for field, upload in parsed.uploads.items()]
+    try:
+        workflows.complete_task(task_id, parsed.data, current_user.actor, documents)
+    except InvalidInput as err:
+        field = err.details.get("field", "")
+        return _task_page(task_id, errors={field: err.message}, raw=request.form, status=422)
+    except (Conflict, NotFound) as err:
+        flash(f"{err.message} Ihre Eingaben wurden nicht gespeichert.", "error")
+        return redirect(url_for("inbox.index"))
+    flash(f"Aufgabe „{view['task']['title']}“ ({view['case']['business_key']}) ist erledigt.", "info")
+    return redirect(url_for("inbox.index"))
+
+
+@bp.route("/<task_id>/uebernehmen", methods=["POST"])
+@login_required
+def claim(task_id: str):
+    services().claim_task(task_id, current_user.actor)
+    flash("Sie haben die Aufgabe übernommen.", "info")
+    return redirect(request.form.get("weiter") or url_for("inbox.task", task_id=task_id))
+
+
+@bp.route("/<task_id>/zurueckgeben", methods=["POST"])
+@login_required
+def release(task_id: str):
+    services().release_task(task_id, current_user.actor)
+    flash("Die Aufgabe ist wieder für Ihre Gruppe freigegeben.", "info")
+    return redirect(url_for("inbox.index"))
+
+
+@bp.route("/<task_id>/uebergeben", methods=["POST"])
+@login_required
+def hand_over(task_id: str):
+    workflows = services()
+    colleague = workflows.actor(request.form.get("kollege", ""))
+    workflows.hand_over_task(task_id, current_user.actor, colleague)
+    flash(f"Die Aufgabe wurde an {colleague.username} übergeben.", "info")
+    return redirect(url_for("inbox.index"))
+
+
+def _task_page(task_id: str, errors=None, raw=None, status: int = 200):
+    workflows = services()
+    view = workflows.task_view(task_id, current_user.actor)
+    if view["task"]["claimed_by"] not in (None, current_user.username) and request.method == "GET":
+        flash(f"Diese Aufgabe bearbeitet {view['task']['claimed_by']}.", "info")
+    schema = view["schema"] or {"type": "object", "properties": {}}
+    if not isinstance(schema, dict):
+        abort(500)
+    fields = schemaforms.fields(schema, view["data"], errors, raw)
+    return render_template("inbox/task.html", view=view, task=view["task"], fields=fields,
+                           form_title=schemaforms.form_title(schema) if view["schema"] else view["task"]["title"],
+                           form_error=(errors or {}).get(""), colleagues=workflows.colleagues(task_id, current_user.actor),
+                           multipart=any(f.kind == "file" for f in fields)), status
