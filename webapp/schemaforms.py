@@ -595,11 +595,11 @@ def _first(form: Mapping, key: str) -> Any:
     return values[0] if values else None
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")   # and lone surrogates
 
 
 def _clean(value: Any, multiline: bool = False) -> str:
-    """Trimmed text without control characters (PostgreSQL rejects NUL in JSON)."""
+    """Trimmed text without control characters (PostgreSQL rejects NUL and lone surrogates in JSON)."""
     text = value if isinstance(value, str) else "" if value is None else str(value)
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     if not multiline:
