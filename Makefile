@@ -9,7 +9,7 @@ export FF_INSTANCE_DIR ?= $(CURDIR)/instance
 
 # Debian packages the app needs at run time (WeasyPrint: Pango, fonts) and for tests (Chromium,
 # pdftotext). Installed only when missing; these machines run as root.
-RUNTIME_DEBS := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core nodejs npm
+RUNTIME_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core nodejs npm
 TEST_DEBS    := chromium poppler-utils
 
 define ensure_debs

@@ -378,6 +378,12 @@ def task_data(workflow: BpmnWorkflow, task_id: str) -> dict[str, Any]:
     return dict(_ready_human_task(workflow, task_id).data)
 
 
+def task_properties(workflow: BpmnWorkflow, task_id: str) -> dict[str, str]:
+    """The spiffworkflow:properties of a ready task (form, deadline key, document to produce)."""
+    spec = _ready_human_task(workflow, task_id).task_spec
+    return dict((getattr(spec, "extensions", None) or {}).get("properties", {}))
+
+
 def task_documentation(workflow: BpmnWorkflow, task_id: str) -> str | None:
     """The element's documentation (it cites the rule the step comes from)."""
     return getattr(_ready_human_task(workflow, task_id).task_spec, "documentation", None)

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from sqlalchemy.engine import Connection
 
 from . import clock as clock_module
-from . import engine
+from . import bescheid, engine, schemaforms
 from .clock import Clock
 from .domain import (PROCESS_OWNERS, Actor, CaseStatus, Conflict, DomainError, Forbidden, InboxQuery,
                      InvalidInput, ModelError, NotFound, ScriptError, task_organisation)
@@ -207,6 +207,12 @@ class Workflows:
             if task["claimed_by"] not in (None, actor.username):
                 raise Conflict(f"Die Aufgabe ist von {task['claimed_by']} übernommen.", task_id=task_id)
             row = self.store.instance(conn, task["instance_id"], for_update=True)
+            if task["form"]:
+                schema = self._form(conn, row.model_version_id, task["form"])
+                errors = schemaforms.validate(schema, data, {d.field for d in documents if d.field})
+                if errors:
+                    raise InvalidInput("Bitte prüfen Sie die markierten Angaben.", fields=errors,
+                                       field=next(iter(errors)))
             for document in documents:
                 document_id = self.store.add_document(
                     conn, instance_id=row.id, kind="upload", name=document.name,
@@ -215,10 +221,30 @@ class Workflows:
                 if document.field:
                     data[document.field] = {"dokument_id": document_id, "name": document.name}
             workflow = engine.loads(row.workflow_json, self._model(conn, row.model_version_id))
+            letter = self._letter_for(workflow, task_id, data, row, now)
             engine.complete(workflow, task_id, data)
             ref = self._save(conn, row, workflow, now, open_before)
+            if letter is not None:
+                name, pdf = letter
+                self.store.add_document(conn, instance_id=row.id, kind="bescheid", name=name,
+                                        content_type="application/pdf", content=pdf,
+                                        uploaded_by=actor.username, uploaded_at=now, task_id=task_id)
             self._audit_task(conn, now, actor, "aufgabe_erledigt", task, {"data": data})
             return ref
+
+    def _letter_for(self, workflow, task_id: str, data: dict[str, Any], row: InstanceRow,
+                    now: datetime) -> tuple[str, bytes] | None:
+        """The PDF a task produces (property `dokument`), from the case as it will be after
+        the submission; refused while it would still be incomplete."""
+        if engine.task_properties(workflow, task_id).get("dokument") != "bescheid":
+            return None
+        case = {"business_key": row.business_key, "title": row.title, "parties": row.parties,
+                "data": {**engine.task_data(workflow, task_id), **data},
+                "deadlines": engine.deadlines(workflow), "today": now.astimezone(clock_module.BERLIN).date()}
+        gaps = bescheid.bescheid_luecken(case)
+        if gaps:
+            raise InvalidInput("Der Bescheid kann so nicht erstellt werden: " + "; ".join(gaps) + ".")
+        return f"Bescheid {row.business_key} {case['today'].strftime('%d.%m.%Y')}.pdf", bescheid.bescheid_pdf(case)
 
     def _workable_task(self, conn: Connection, task_id: str, actor: Actor) -> dict[str, Any]:
         return _may_work(actor, self.store.open_task(conn, task_id))
@@ -499,9 +525,11 @@ def _check_forms(model: engine.ProcessModel, files: dict[str, str]) -> None:
         except json.JSONDecodeError as err:
             raise ModelError(f"Das Formular „{form}“ ist kein gültiges JSON: {err.msg}",
                              element_id=task_name, line=err.lineno, file_name=form) from None
-        if not isinstance(schema, dict):
-            raise ModelError(f"Das Formular „{form}“ muss ein JSON-Schema-Objekt sein.",
-                             element_id=task_name, file_name=form)
+        try:
+            schemaforms.check_schema(schema)
+        except ValueError as err:
+            raise ModelError(f"Das Formular „{form}“ ist kein gültiges Formular: {err}",
+                             element_id=task_name, file_name=form) from None
         for field in schema.get("properties", {}) or {}:
             problem = engine.field_name_problem(field)
             if problem:

@@ -13,8 +13,8 @@ from jinja2 import Environment, FileSystemLoader
 from jsonschema import Draft202012Validator
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from webapp import schemaforms as sf
-from webapp.schemaforms import (MSG_DATE, MSG_ENUM, MSG_INTEGER, MSG_NUMBER, MSG_REQUIRED, Field, Option,
+from workflows import schemaforms as sf
+from workflows.schemaforms import (MSG_DATE, MSG_ENUM, MSG_INTEGER, MSG_NUMBER, MSG_REQUIRED, Field, Option,
                                 ParsedForm, check_schema, fields, form_title, load_schema, parse)
 
 ROOT = Path(__file__).resolve().parents[2]

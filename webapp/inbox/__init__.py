@@ -8,7 +8,9 @@ from workflows import clock as clock_module
 from workflows.domain import Conflict, InvalidInput, NotFound
 from workflows.services import NewDocument
 
-from .. import schemaforms, services
+from workflows import schemaforms
+
+from .. import services
 
 bp = Blueprint("inbox", __name__, url_prefix="/aufgaben")
 
@@ -57,8 +59,8 @@ def complete(task_id: str):
     try:
         workflows.complete_task(task_id, parsed.data, current_user.actor, documents)
     except InvalidInput as err:
-        field = err.details.get("field", "")
-        return _task_page(task_id, errors={field: err.message}, raw=request.form, status=422)
+        errors = err.details.get("fields") or {err.details.get("field", ""): err.message}
+        return _task_page(task_id, errors=errors, raw=request.form, status=422)
     except (Conflict, NotFound) as err:
         flash(f"{err.message} Ihre Eingaben wurden nicht gespeichert.", "error")
         return redirect(url_for("inbox.index"))

@@ -578,6 +578,19 @@ def parse(schema: dict, form: Mapping, files: Mapping | None = None, *,
     return ParsedForm(data=data, errors=errors, uploads=uploads)
 
 
+def validate(schema: dict, data: Mapping[str, Any], uploaded: set[str] | frozenset = frozenset()) -> dict[str, str]:
+    """Check JSON task data (e.g. from the API) against the form: field -> German message.
+
+    `uploaded`: file fields for which a document comes with the submission."""
+    specs = _specs(schema)
+    known = {s.name for s in specs}
+    errors = {name: "Dieses Feld gibt es im Formular nicht." for name in data if name not in known}
+    check = {k: v for k, v in data.items() if k in known}
+    check.update({name: _UPLOADED for name in uploaded if name in known})
+    _validate(schema, specs, check, {}, errors)
+    return errors
+
+
 _UPLOADED = "hochgeladene Datei"      # stands in for a file field while validating
 
 

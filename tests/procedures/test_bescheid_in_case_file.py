@@ -1,0 +1,58 @@
+"""The decision produces the Bescheid as a PDF in the case file (LRV § 11 Abs. 3); an
+incomplete Bescheid is refused and nothing is stored."""
+import shutil
+import subprocess
+from datetime import date
+
+import pytest
+
+from workflows.domain import InvalidInput
+
+from ..conftest import SACHBEARBEITUNG_LVR, SYSTEM
+from .helpers import complete, task
+from .test_antrag_komplexleistung import BESCHEID, ENTSCHEIDEN, KEY, at, bis_zur_entscheidung, case  # noqa: F401
+
+
+def test_bescheid_pdf_is_filed_with_the_case(case, clock):
+    bis_zur_entscheidung(case, clock)
+    at(clock, date(2026, 12, 17))
+    complete(case, SACHBEARBEITUNG_LVR, ENTSCHEIDEN, {
+        "entscheidung": "teilweise_bewilligt", "entschieden_am": "2026-12-16",
+        "begruendung": "Logopädie ist derzeit nicht erforderlich."})
+    assert case.case(KEY, SACHBEARBEITUNG_LVR)["documents"] == []
+    complete(case, SACHBEARBEITUNG_LVR, BESCHEID, {"bescheid_datum": "2026-12-17",
+                                                  "bescheid_versandt_am": "2026-12-17"})
+    [doc] = case.case(KEY, SACHBEARBEITUNG_LVR)["documents"]
+    assert (doc["kind"], doc["name"], doc["uploaded_by"]) == ("bescheid", f"Bescheid {KEY} 17.12.2026.pdf",
+                                                             "sabine.lvr")
+    pdf = case.document(KEY, doc["id"], SACHBEARBEITUNG_LVR)["content"]
+    assert pdf.startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+        assert KEY in text and "teilweise" in text and "Logopädie ist derzeit nicht erforderlich." in text
+
+
+def test_rejection_without_reasons_is_refused_by_the_form(case, clock):
+    bis_zur_entscheidung(case, clock)
+    with pytest.raises(InvalidInput) as err:
+        complete(case, SACHBEARBEITUNG_LVR, ENTSCHEIDEN, {"entscheidung": "abgelehnt",
+                                                         "entschieden_am": "2026-12-16"})
+    assert "begruendung" in err.value.details["fields"]
+    assert task(case, SACHBEARBEITUNG_LVR, ENTSCHEIDEN)
+
+
+def test_incomplete_bescheid_is_refused_and_the_case_stays(case, clock, monkeypatch):
+    """A case without its Landschaftsverband cannot get a Bescheid; nothing is stored."""
+    from . import test_antrag_komplexleistung as procedure
+    monkeypatch.setattr(procedure, "PARTIES_LVR", {"krankenkasse": "AOK Rheinland/Hamburg",
+                                                   "leistungserbringer": "IFF Köln-Süd"})
+    bis_zur_entscheidung(case, clock)
+    at(clock, date(2026, 12, 17))
+    complete(case, SACHBEARBEITUNG_LVR, ENTSCHEIDEN, {"entscheidung": "bewilligt", "entschieden_am": "2026-12-16"})
+    version = case.case(KEY, SYSTEM)["version"]
+    with pytest.raises(InvalidInput, match="Landschaftsverband"):
+        complete(case, SACHBEARBEITUNG_LVR, BESCHEID, {"bescheid_datum": "2026-12-17",
+                                                      "bescheid_versandt_am": "2026-12-17"})
+    after = case.case(KEY, SYSTEM)
+    assert after["version"] == version and after["documents"] == []
+    assert task(case, SACHBEARBEITUNG_LVR, BESCHEID)
