@@ -8,7 +8,7 @@ import pytest
 
 from workflows.domain import InvalidInput
 
-from ..conftest import SACHBEARBEITUNG_LVR, SYSTEM
+from ..conftest import SACHBEARBEITUNG_LVR
 from .helpers import complete, task
 from .test_antrag_komplexleistung import BESCHEID, ENTSCHEIDEN, KEY, at, bis_zur_entscheidung, case  # noqa: F401
 
@@ -42,17 +42,17 @@ def test_rejection_without_reasons_is_refused_by_the_form(case, clock):
 
 
 def test_incomplete_bescheid_is_refused_and_the_case_stays(case, clock, monkeypatch):
-    """A case without its Landschaftsverband cannot get a Bescheid; nothing is stored."""
-    from . import test_antrag_komplexleistung as procedure
-    monkeypatch.setattr(procedure, "PARTIES_LVR", {"krankenkasse": "AOK Rheinland/Hamburg",
-                                                   "leistungserbringer": "IFF Köln-Süd"})
+    """The forms already require what a Bescheid needs (bescheid_luecken is unit-tested in
+    tests/workflows/test_bescheid.py); here: a reported gap refuses the step, nothing is stored."""
+    from workflows import bescheid
     bis_zur_entscheidung(case, clock)
     at(clock, date(2026, 12, 17))
     complete(case, SACHBEARBEITUNG_LVR, ENTSCHEIDEN, {"entscheidung": "bewilligt", "entschieden_am": "2026-12-16"})
-    version = case.case(KEY, SYSTEM)["version"]
-    with pytest.raises(InvalidInput, match="Landschaftsverband"):
+    version = case.case(KEY, SACHBEARBEITUNG_LVR)["version"]
+    monkeypatch.setattr(bescheid, "bescheid_luecken", lambda _case: ["Anschrift der Eltern fehlt"])
+    with pytest.raises(InvalidInput, match="Anschrift der Eltern fehlt"):
         complete(case, SACHBEARBEITUNG_LVR, BESCHEID, {"bescheid_datum": "2026-12-17",
                                                       "bescheid_versandt_am": "2026-12-17"})
-    after = case.case(KEY, SYSTEM)
+    after = case.case(KEY, SACHBEARBEITUNG_LVR)
     assert after["version"] == version and after["documents"] == []
     assert task(case, SACHBEARBEITUNG_LVR, BESCHEID)
