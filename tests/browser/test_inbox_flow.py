@@ -80,3 +80,23 @@ def test_second_user_completing_the_same_task_gets_a_clear_message(browser, live
     finally:
         for c in contexts:
             c.close()
+
+
+def test_documents_and_comments_in_the_case_file(page, tmp_path):
+    login(page, "sabine.lvr")
+    page.goto("/akten/LVR-AN-2026-0002")
+    pdf = tmp_path / "Vergütungsvereinbarung.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    page.locator("#dokumente input[type=file]").set_input_files(str(pdf))
+    page.locator("#dokumente").get_by_role("button", name="Hochladen").click()
+    expect(page.get_by_text("Dokument „Vergütungsvereinbarung.pdf“ gespeichert.")).to_be_visible()
+    link = page.locator("#dokumente").get_by_role("link", name="Vergütungsvereinbarung.pdf")
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "Vergütungsvereinbarung.pdf"
+    assert download.value.path().read_bytes().startswith(b"%PDF")
+    page.get_by_label("Neuer Kommentar").fill("Kalkulationsmatrix folgt bis Freitag.")
+    page.get_by_role("button", name="Kommentieren").click()
+    expect(page.locator("#kommentare")).to_contain_text("Kalkulationsmatrix folgt bis Freitag.")
+    expect(page.locator("#verlauf")).to_contain_text("Dokument geöffnet")
+    screenshot(page, "07-dokumente")
