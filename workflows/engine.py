@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions import MessageEventDefinition as BpmnMessage
 from SpiffWorkflow.bpmn.specs.event_definitions import SignalEventDefinition as BpmnSignal
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
@@ -458,6 +459,9 @@ def _run(step: Callable[[], Any]) -> None:
         step()
     except ScriptError:
         raise
+    except RecursionError:
+        raise ScriptError("Das Modell läuft in eine Schleife ohne wartenden Schritt "
+                          "(z. B. ein Rücksprung ohne Gateway).") from None
     except SpiffWorkflowException as err:
         element = getattr(getattr(err, "task_spec", None), "bpmn_id", None) or getattr(
             getattr(getattr(err, "task", None), "task_spec", None), "bpmn_id", None)
@@ -468,10 +472,19 @@ def _run(step: Callable[[], Any]) -> None:
                           element_id=element) from None
 
 
-def pending_timers(workflow: BpmnWorkflow) -> list[PendingTimer]:
-    timers = []
+def _waits(workflow: BpmnWorkflow):
+    """(task, event definition) for everything the workflow waits for; an event-based
+    gateway or multiple event holds several definitions on one task."""
     for task in workflow.event_manager.tasks.values():
         definition = task.task_spec.event_definition
+        parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+        for part in parts:
+            yield task, part
+
+
+def pending_timers(workflow: BpmnWorkflow) -> list[PendingTimer]:
+    timers = []
+    for task, definition in _waits(workflow):
         if not isinstance(definition, TimerEventDefinition):
             continue
         value = definition.details(task).value
@@ -480,9 +493,10 @@ def pending_timers(workflow: BpmnWorkflow) -> list[PendingTimer]:
         if isinstance(value, dict):          # a cycle that has run out
             continue
         due = TimerEventDefinition.parse_time_or_duration(value)
-        if isinstance(due, datetime):
+        if isinstance(due, datetime) and not any(t.task_id == str(task.id) and t.due_at <= due for t in timers):
+            timers = [t for t in timers if t.task_id != str(task.id)]      # earliest per waiting task
             timers.append(PendingTimer(task_id=str(task.id), spec_name=task.task_spec.name,
-                                       title=task.task_spec.bpmn_name or task.task_spec.name,
+                                       title=definition.name or task.task_spec.bpmn_name or task.task_spec.name,
                                        due_at=due.astimezone(timezone.utc)))
     return timers
 
@@ -493,8 +507,7 @@ def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
 
 def awaited_events(workflow: BpmnWorkflow) -> list[AwaitedEvent]:
     events = []
-    for task in workflow.event_manager.tasks.values():
-        definition = task.task_spec.event_definition
+    for _task, definition in _waits(workflow):
         if isinstance(definition, BpmnSignal):
             events.append(AwaitedEvent("signal", definition.name))
         elif isinstance(definition, BpmnMessage):
@@ -508,11 +521,17 @@ def deadlines(workflow: BpmnWorkflow) -> list[Deadline]:
 
 def case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     """The current business data: the workflow's data after completion, else the data of
-    the most recently completed task."""
+    the step of the model that changed last."""
     if workflow.is_completed():
         return {k: v for k, v in workflow.data.items() if k != DEADLINES_KEY}
-    last = workflow.last_task
-    return dict(last.data) if last is not None else dict(workflow.task_tree.data)
+    modelled = [t for t in workflow.get_tasks(state=_CURRENT_STATES) if getattr(t.task_spec, "bpmn_id", None)]
+    if not modelled:
+        return dict(workflow.task_tree.data)
+    # the newest step the model defines (SpiffWorkflow's internal joins may hold older data)
+    return dict(max(modelled, key=lambda t: t.last_state_change).data)
+
+
+_CURRENT_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.COMPLETED
 
 
 def snapshot(workflow: BpmnWorkflow) -> CaseSnapshot:

@@ -166,3 +166,41 @@ def test_task_data_must_be_plain_names():
         with pytest.raises(Exception) as err:
             engine.check_data(bad)
         assert "Feldname" in str(err.value)
+
+
+@pytest.mark.parametrize("deliver, expected", [
+    (lambda wf: engine.send_signal(wf, "mustervertrag_verabschiedet"), "Mustervertrag unterzeichnen"),
+    (lambda wf: engine.send_message(wf, "kuendigung_eingegangen"), "Kündigung bestätigen"),
+])
+def test_event_based_gateway_waits_are_visible_and_deliverable(fixed, deliver, expected):
+    wf = engine.start(model("wettlauf.bpmn"))
+    assert set(engine.awaited_events(wf)) == {AwaitedEvent("signal", "mustervertrag_verabschiedet"),
+                                              AwaitedEvent("message", "kuendigung_eingegangen")}
+    [timer] = engine.pending_timers(wf)
+    assert timer.due_at == fixed.now() + timedelta(days=28)
+    assert deliver(wf) is True
+    assert [t.title for t in engine.ready_human_tasks(wf)] == [expected]
+    assert engine.awaited_events(wf) == [] and engine.pending_timers(wf) == []
+
+
+def test_event_based_gateway_timer_wins_when_nothing_arrives(fixed):
+    wf = engine.start(model("wettlauf.bpmn"))
+    fixed.advance(timedelta(days=28, seconds=1))
+    assert [t.title for t in engine.fire_due_timers(wf)] == ["Vier Wochen"]
+    assert [t.title for t in engine.ready_human_tasks(wf)] == ["Nachfassen"]
+    assert engine.awaited_events(wf) == []
+
+
+def test_a_loop_without_end_is_a_clear_error_not_a_crash(fixed):
+    source = read("fuenf_schritte.bpmn").replace('<bpmn:userTask id="t1" name="Antrag erfassen">',
+                                                 '<bpmn:scriptTask id="t1" name="Schleife"><bpmn:script>x = 1</bpmn:script>')
+    source = source.replace('<bpmn:outgoing>f1</bpmn:outgoing></bpmn:userTask>',
+                            '<bpmn:outgoing>f1</bpmn:outgoing><bpmn:outgoing>loop</bpmn:outgoing></bpmn:scriptTask>', 1)
+    source = source.replace('<bpmn:sequenceFlow id="f1"', '<bpmn:sequenceFlow id="loop" sourceRef="t1" targetRef="t1"/>'
+                            '<bpmn:sequenceFlow id="f1"')
+    try:
+        m = engine.parse_model({"schleife.bpmn": source})
+    except ModelError:
+        return                                   # refused at deploy: fine as well
+    with pytest.raises(ScriptError):
+        engine.start(m)
