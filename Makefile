@@ -53,6 +53,7 @@ postgres-stop:
 
 test: $(STAMP) node_modules/.installed
 	$(call ensure_debs,$(TEST_DEBS))
+	$(BIN)/ruff check workflows webapp tests bench
 	url=$$(scripts/postgres.sh start) && TEST_POSTGRES_URL=$$url REQUIRE_POSTGRES=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from . import clock as clock_module
 from . import bescheid, engine, schemaforms
 from .clock import Clock
-from .domain import (PROCESS_OWNERS, Actor, CaseStatus, Conflict, DomainError, Forbidden, InboxQuery,
+from .domain import (PROCESS_OWNERS, Actor, Conflict, DomainError, Forbidden, InboxQuery,
                      InvalidInput, ModelError, NotFound, ScriptError, task_organisation)
 from .store import InstanceRow, Store, digest, index_rows
 
@@ -530,7 +530,7 @@ def _check_forms(model: engine.ProcessModel, files: dict[str, str]) -> None:
         except ValueError as err:
             raise ModelError(f"Das Formular „{form}“ ist kein gültiges Formular: {err}",
                              element_id=task_name, file_name=form) from None
-        for field in schema.get("properties", {}) or {}:
-            problem = engine.field_name_problem(field)
+        for name in schema.get("properties", {}) or {}:
+            problem = engine.field_name_problem(name)
             if problem:
                 raise ModelError(f"Formular „{form}“: {problem}", element_id=task_name, file_name=form)

@@ -4,6 +4,7 @@ and the structural checks every model must pass."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -192,4 +193,50 @@ def form_problems(name: str) -> list[str]:
     missing = set(schema.get("required", [])) - set(properties)
     if missing:
         problems.append(f"form {name}: required fields without property: {sorted(missing)}")
+    return problems
+
+
+def model_problems(process_id: str) -> list[str]:
+    """Our modelling conventions: lanes, DI for every node, flow, lane and pool, seed citations,
+    forms, default flows, timer expressions."""
+    doc = tree(process_id)
+    [process] = doc.xpath("//bpmn:process", namespaces=NS)
+    problems = [] if process.get("id") == process_id and process.get("isExecutable") == "true" else ["process"]
+    shapes = {s.get("bpmnElement"): s for s in doc.xpath("//bpmndi:BPMNShape", namespaces=NS)}
+    edges = {e.get("bpmnElement"): e for e in doc.xpath("//bpmndi:BPMNEdge", namespaces=NS)}
+    lane_of: dict[str, list[str]] = {}
+    for element in doc.xpath("//bpmn:participant | //bpmn:lane", namespaces=NS):
+        if element.get("id") not in shapes:
+            problems.append(f"{element.get('id')} without shape")
+    for lane in doc.xpath("//bpmn:lane", namespaces=NS):
+        if lane.get("name") not in LANES:
+            problems.append(f"unknown lane {lane.get('name')!r}")
+        for ref in lane.xpath("bpmn:flowNodeRef", namespaces=NS):
+            lane_of.setdefault(ref.text, []).append(lane.get("name"))
+    for node in (n for tag in FLOW_NODES for n in process.xpath(f"bpmn:{tag}", namespaces=NS)):
+        node_id, tag = node.get("id"), etree.QName(node).localname
+        if node_id not in shapes or not shapes[node_id].xpath("dc:Bounds", namespaces=NS):
+            problems.append(f"{node_id} without DI shape")
+        if len(lane_of.get(node_id, [])) != 1:
+            problems.append(f"{node_id} not in exactly one lane")
+        text = "".join(node.xpath("bpmn:documentation/text()", namespaces=NS))
+        if not re.search(r"(§|Abs\.|Abschnitt|Nr\.) .*\(seed 00[0-4]\)", text):
+            problems.append(f"{node_id} without documentation citing the seed")
+        if tag == "userTask":
+            forms = node.xpath(".//spiffworkflow:property[@name='formJsonSchemaFilename']/@value", namespaces=NS)
+            if len(forms) != 1 or not forms[0].startswith(process_id + "_"):
+                problems.append(f"{node_id}: one form named {process_id}_*.json needed")
+            problems += [f"{node_id}: {p}" for p in form_problems(forms[0])] if forms else []
+        if tag == "exclusiveGateway" and len(node.xpath("bpmn:outgoing", namespaces=NS)) > 1 \
+                and not node.get("default"):
+            problems.append(f"{node_id} without default flow")
+        for expression in node.xpath(".//bpmn:timeDate/text()", namespaces=NS):
+            if not re.fullmatch(r'\w+\["(timer|warnung)"\]', expression.strip()):
+                problems.append(f"{node_id}: timer not on a frist() result: {expression}")
+        if node.xpath(".//bpmn:timeDuration | .//bpmn:timeCycle", namespaces=NS):
+            problems.append(f"{node_id}: durations/cycles instead of frist()")
+    for flow in process.xpath("bpmn:sequenceFlow", namespaces=NS):
+        edge = edges.get(flow.get("id"))
+        if edge is None or len(edge.xpath("di:waypoint", namespaces=NS)) < 2:
+            problems.append(f"{flow.get('id')} without DI edge")
     return problems

@@ -9,8 +9,15 @@ import pytest
 from workflows.domain import InvalidInput
 
 from ..conftest import SACHBEARBEITUNG_LVR
-from .helpers import complete, task
-from .test_antrag_komplexleistung import BESCHEID, ENTSCHEIDEN, KEY, at, bis_zur_entscheidung, case  # noqa: F401
+from .helpers import complete, deploy, task
+from .test_antrag_komplexleistung import BESCHEID, ENTSCHEIDEN, KEY, PROCESS, at, bis_zur_entscheidung
+
+
+@pytest.fixture
+def case(services, clock):
+    deploy(services, PROCESS)
+    at(clock, date(2026, 12, 11))
+    return services
 
 
 def test_bescheid_pdf_is_filed_with_the_case(case, clock):

@@ -2,21 +2,18 @@
 driven through the services layer: preparation with the SGB V note, the provider's disagreement loop,
 signature with the term computed as a Beginnfrist, the reminder 90 days before the end starting the next
 year's round, and the end of the series when there is no further continuation."""
-import re
 from datetime import date, datetime, timedelta
 
 import pytest
-from lxml import etree
 
 from workflows import engine
 from workflows.clock import BERLIN, end_of_day, start_of_day
-from workflows.domain import LANES, Actor, DeadlineStatus
+from workflows.domain import Actor, DeadlineStatus
 from workflows.fristen import berechne
 from workflows.worker import run_once
 
 from ..conftest import SACHBEARBEITUNG_LVR, SACHBEARBEITUNG_LWL
-from .helpers import (FLOW_NODES, NS, complete, deadlines, deploy, due_day, fires_exactly_at, form_problems,
-                      model_files, task, titles, tree)
+from .helpers import (model_problems, complete, deadlines, deploy, due_day, fires_exactly_at, model_files, task, titles)
 
 PROCESS = "fortschreibung"
 KEY = "LWL-HPK-2022-0017"
@@ -28,54 +25,6 @@ VORBEREITEN = "Fortschreibung verhandeln und vorbereiten"
 ZUSTIMMEN = "Fortschreibung prüfen und zustimmen"
 UNTERZEICHNEN = "Fortschreibung unterzeichnen"
 ENTSCHEIDEN = "Über die nächste Fortschreibung entscheiden"
-
-
-# --- conventions (shared shape with the other procedure tests) ----------------------------------------------
-
-def model_problems(process_id: str) -> list[str]:
-    """Our modelling conventions: lanes, DI for every node, flow, lane and pool, seed citations,
-    forms, default flows, timer expressions."""
-    doc = tree(process_id)
-    [process] = doc.xpath("//bpmn:process", namespaces=NS)
-    problems = [] if process.get("id") == process_id and process.get("isExecutable") == "true" else ["process"]
-    shapes = {s.get("bpmnElement"): s for s in doc.xpath("//bpmndi:BPMNShape", namespaces=NS)}
-    edges = {e.get("bpmnElement"): e for e in doc.xpath("//bpmndi:BPMNEdge", namespaces=NS)}
-    lane_of: dict[str, list[str]] = {}
-    for element in doc.xpath("//bpmn:participant | //bpmn:lane", namespaces=NS):
-        if element.get("id") not in shapes:
-            problems.append(f"{element.get('id')} without shape")
-    for lane in doc.xpath("//bpmn:lane", namespaces=NS):
-        if lane.get("name") not in LANES:
-            problems.append(f"unknown lane {lane.get('name')!r}")
-        for ref in lane.xpath("bpmn:flowNodeRef", namespaces=NS):
-            lane_of.setdefault(ref.text, []).append(lane.get("name"))
-    for node in (n for tag in FLOW_NODES for n in process.xpath(f"bpmn:{tag}", namespaces=NS)):
-        node_id, tag = node.get("id"), etree.QName(node).localname
-        if node_id not in shapes or not shapes[node_id].xpath("dc:Bounds", namespaces=NS):
-            problems.append(f"{node_id} without DI shape")
-        if len(lane_of.get(node_id, [])) != 1:
-            problems.append(f"{node_id} not in exactly one lane")
-        text = "".join(node.xpath("bpmn:documentation/text()", namespaces=NS))
-        if not re.search(r"(§|Abs\.|Abschnitt|Nr\.) .*\(seed 00[0-4]\)", text):
-            problems.append(f"{node_id} without documentation citing the seed")
-        if tag == "userTask":
-            forms = node.xpath(".//spiffworkflow:property[@name='formJsonSchemaFilename']/@value", namespaces=NS)
-            if len(forms) != 1 or not forms[0].startswith(process_id + "_"):
-                problems.append(f"{node_id}: one form named {process_id}_*.json needed")
-            problems += [f"{node_id}: {p}" for p in form_problems(forms[0])] if forms else []
-        if tag == "exclusiveGateway" and len(node.xpath("bpmn:outgoing", namespaces=NS)) > 1 \
-                and not node.get("default"):
-            problems.append(f"{node_id} without default flow")
-        for expression in node.xpath(".//bpmn:timeDate/text()", namespaces=NS):
-            if not re.fullmatch(r'\w+\["(timer|warnung)"\]', expression.strip()):
-                problems.append(f"{node_id}: timer not on a frist() result: {expression}")
-        if node.xpath(".//bpmn:timeDuration | .//bpmn:timeCycle", namespaces=NS):
-            problems.append(f"{node_id}: durations/cycles instead of frist()")
-    for flow in process.xpath("bpmn:sequenceFlow", namespaces=NS):
-        edge = edges.get(flow.get("id"))
-        if edge is None or len(edge.xpath("di:waypoint", namespaces=NS)) < 2:
-            problems.append(f"{flow.get('id')} without DI edge")
-    return problems
 
 
 def test_model_parses_and_follows_the_conventions():

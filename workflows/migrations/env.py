@@ -1,6 +1,5 @@
 """Alembic environment: runs against the engine the Store hands over (or the URL)."""
 from alembic import context
-import sqlalchemy as sa
 
 from workflows.store import create_engine, metadata
 
