@@ -107,7 +107,8 @@ def load(services: Workflows, bpmn_dir: str | Path) -> str:
             store.add_user(conn, username=username, display_name=name, organisation=organisation,
                            groups=groups, password_hash=hash_password(DEMO_PASSWORD))
     owner = _actor("paula.prozess")
-    deployed = [services.deploy_model(files, owner)["process_id"] for files in model_files(Path(bpmn_dir))]
+    deployed = [services.deploy_model(engine.deployment_files(bpmn_dir, path.name), owner, main=path.name)["process_id"]
+                for path in sorted(Path(bpmn_dir).glob("*.bpmn"))]
     with clock_module.using(services.clock):
         today = clock_module.today()
     started = 0
@@ -120,24 +121,6 @@ def load(services: Workflows, bpmn_dir: str | Path) -> str:
         started += 1
     return (f"{len(USERS)} Benutzer, {len(deployed)} Modelle ({', '.join(deployed)}) und "
             f"{started} Vorgänge angelegt. Passwort der Demobenutzer: {DEMO_PASSWORD}")
-
-
-def model_files(bpmn_dir: Path) -> list[dict[str, str]]:
-    """Per BPMN file: the file, the forms its user tasks name and, if it calls other
-    processes, the other BPMN files."""
-    result = []
-    for path in sorted(bpmn_dir.glob("*.bpmn")):
-        text = path.read_text(encoding="utf-8")
-        root = engine.parse_xml(text.encode(), path.name)
-        files = {path.name: text}
-        for prop in root.iter("{http://spiffworkflow.org/bpmn/schema/1.0/core}property"):
-            if prop.get("name") == "formJsonSchemaFilename":
-                form = bpmn_dir / prop.get("value")
-                files[form.name] = form.read_text(encoding="utf-8")
-        if next(root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}callActivity"), None) is not None:
-            files.update({p.name: p.read_text(encoding="utf-8") for p in bpmn_dir.glob("*.bpmn")})
-        result.append(files)
-    return result
 
 
 def _drive(services: Workflows, key: str, steps: dict[str, dict[str, Any]], completions: int,

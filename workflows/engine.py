@@ -563,6 +563,32 @@ def field_name_problem(name: Any) -> str | None:
 
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+
+
+def deployment_files(directory, main: str) -> dict[str, str]:
+    """What deploying `main` from a model directory needs: the file, the files defining the
+    processes its call activities name (recursively) and every form those files use."""
+    from pathlib import Path
+    directory = Path(directory)
+    defined = {}
+    for path in sorted(directory.glob("*.bpmn")):
+        for proc in parse_xml(path.read_bytes(), path.name).iter(f"{{{BPMN_NS}}}process"):
+            defined.setdefault(proc.get("id"), path.name)
+    files, pending = {}, [main]
+    while pending:
+        name = pending.pop()
+        if name in files:
+            continue
+        files[name] = (directory / name).read_text(encoding="utf-8")
+        root = parse_xml(files[name].encode(), name)
+        for prop in root.iter(f"{{{SPIFF_NS}}}property"):
+            if prop.get("name") == "formJsonSchemaFilename" and (directory / prop.get("value")).exists():
+                files[prop.get("value")] = (directory / prop.get("value")).read_text(encoding="utf-8")
+        for call in root.iter(f"{{{BPMN_NS}}}callActivity"):
+            if call.get("calledElement") in defined:
+                pending.append(defined[call.get("calledElement")])
+    return files
 
 
 def main_process_id(content: bytes, file_name: str) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from workflows import engine
 from workflows.domain import LANES, Actor, DeadlineStatus
 from workflows.worker import run_once
 
@@ -43,15 +44,12 @@ def form_names(process_id: str) -> list[str]:
 
 
 def model_files(process_id: str) -> dict[str, str]:
-    """The BPMN file plus every JSON form it names."""
-    files = {bpmn_path(process_id).name: bpmn_path(process_id).read_text(encoding="utf-8")}
-    for name in form_names(process_id):
-        files[name] = (BPMN_DIR / name).read_text(encoding="utf-8")
-    return files
+    """The BPMN file, the processes it calls and every JSON form they name."""
+    return engine.deployment_files(BPMN_DIR, bpmn_path(process_id).name)
 
 
 def deploy(services, process_id: str) -> dict:
-    return services.deploy_model(model_files(process_id), OWNER)
+    return services.deploy_model(model_files(process_id), OWNER, main=bpmn_path(process_id).name)
 
 
 def titles(services, actor: Actor) -> list[str]:

@@ -31,6 +31,8 @@ ENTSCHEIDUNG_EGH = "Gemeinsame Prüfung und Entscheidung (Eingliederungshilfetr�
 ENTSCHEIDUNG_KK = "Gemeinsame Prüfung und Entscheidung"
 ABSCHLIESSEN = "IFF-Vertrag und Vergütungsvereinbarung abschließen"
 ABLEHNEN = "Ablehnung dem Leistungserbringer mitteilen"
+SCHLICHTUNG_ANRUFEN = "Über die Anrufung der Schlichtungskommission entscheiden"
+SCHLICHTUNG_UEBERNEHMEN = "Ergebnis der Schlichtung in die Verhandlung übernehmen"
 ALLE_UNTERLAGEN = ["konzeption", "personal_qualifikationen", "raeume", "ausstattung"]
 
 
@@ -95,11 +97,15 @@ def entscheiden(services, clock, am: date, egh: str, kk: str):
 # --- model ------------------------------------------------------------------------------------
 
 def test_model_parses_and_follows_the_conventions():
-    model = engine.parse_model({f"{PROCESS}.bpmn": model_files(PROCESS)[f"{PROCESS}.bpmn"]})
+    files = model_files(PROCESS)
+    assert {"schlichtung.bpmn", "schlichtung_spruch.json"} <= set(files)        # the called process
+    model = engine.parse_model({n: t for n, t in files.items() if n.endswith(".bpmn")}, PROCESS)
     assert model.process_id == PROCESS
     assert model.name == "Anerkennungsverfahren IFF/SPZ (§ 5 LRV)"
-    assert set(model.lanes) == {"EGH-Sachbearbeitung", "Leitung", "Krankenkasse", "Leistungserbringer"}
-    assert len(model.forms) == 12
+    assert set(model.lanes) == {"EGH-Sachbearbeitung", "Leitung", "Krankenkasse", "Leistungserbringer",
+                                "Schlichtungskommission"}                       # the last via § 14
+    assert {"anerkennung_schlichtung_anrufen.json", "anerkennung_schlichtungsergebnis.json"} <= set(
+        model.forms.values())
     assert structure_problems(PROCESS) == []
 
 
@@ -266,6 +272,8 @@ def test_conclusion_escalates_to_leitung_after_the_sollziel(case, clock):
     assert run_once(services) == 0
     complete(services, LEITUNG_LVR, ESKALATION_ABSCHLUSS, {"eskalation_bewertet_am": "2026-07-06",
                                                            "eskalation_massnahme": "schlichtung_pruefen"})
+    complete(services, LEITUNG_LVR, SCHLICHTUNG_ANRUFEN, {"schlichtung_anrufen": "nein",
+                                                          "schlichtung_entschieden_am": "2026-07-07"})
     # a new round after the Sollziel (no consensus) is put before Leitung again, at once:
     # the re-armed timer is already due when the negotiation task is reached again
     verhandeln(services, clock, date(2026, 7, 8))
@@ -286,3 +294,46 @@ def test_conclusion_escalates_to_leitung_after_the_sollziel(case, clock):
     ref = complete(services, LEITUNG_LVR, ESKALATION_ABSCHLUSS, {"eskalation_bewertet_am": "2026-08-03",
                                                                  "eskalation_massnahme": "keine"})
     assert ref.status == "completed"
+
+
+def test_schlichtung_called_from_the_case_returns_its_ruling(case, clock):
+    """§ 14 LRV: after the § 5 period the Schlichtungskommission is called from the case; its
+    consensual ruling comes back into this case, while the negotiation goes on."""
+    from .test_schlichtung import ALLE, ANHOERUNG, ANRUFUNG, KOMMISSION, MODERATION, SPRUCH, STELLUNGNAHME_EGH, \
+        STELLUNGNAHME_LE, benennen
+    services = case
+    bis_zum_termin(services)
+    termin(services, clock, date(2026, 3, 30))
+    fires_exactly_at(services, clock, end_of_day(berechne("lrv5-abschluss", VOLLSTAENDIG).end))
+    at(clock, date(2026, 7, 6))
+    complete(services, LEITUNG_LVR, ESKALATION_ABSCHLUSS, {"eskalation_bewertet_am": "2026-07-06",
+                                                           "eskalation_massnahme": "schlichtung_pruefen"})
+    complete(services, LEITUNG_LVR, SCHLICHTUNG_ANRUFEN, {"schlichtung_anrufen": "ja", "schlichtung_entschieden_am":
+                                                          "2026-07-06", "streitpunkte": "Entgelt je Fördereinheit"})
+    assert titles(services, LEITUNG_LVR) == [ANRUFUNG]                      # now inside the Schlichtung
+    assert titles(services, SACHBEARBEITUNG_LVR) == [VERHANDELN]            # negotiation goes on
+    complete(services, LEITUNG_LVR, ANRUFUNG, {"anlass": "anerkennung", "angerufen_am": "2026-07-06",
+                                               "angerufen_durch": "egh",
+                                               "unterlagen_vollstaendig_am": VOLLSTAENDIG.isoformat(),
+                                               "streitgegenstand": "Entgelt je Fördereinheit"})
+    benennen(services)
+    complete(services, KOMMISSION, MODERATION, {"moderation_name": "Dr. Neutral (Runder Tisch IFF NRW)",
+                                                "moderation_benannt_durch": "runder_tisch_iff_nrw",
+                                                "moderation_benannt_am": "2026-07-10"})
+    complete(services, LEITUNG_LVR, STELLUNGNAHME_EGH, {"stellungnahme_egh": "Kalkulation überhöht",
+                                                        "stellungnahme_egh_am": "2026-07-13"})
+    complete(services, ANBIETER, STELLUNGNAHME_LE, {"stellungnahme_le": "Tarifbindung",
+                                                    "stellungnahme_le_am": "2026-07-13"})
+    complete(services, KOMMISSION, ANHOERUNG, {"sitzung_am": "2026-07-20",
+                                               "angehoerte": ["egh", "leistungserbringer", "krankenkassen"]})
+    complete(services, KOMMISSION, SPRUCH, {"spruch_ergebnis": "einigung", "zustimmung_mitglieder": ALLE,
+                                            "schlichtungsergebnis": "96,50 EUR je Fördereinheit", "spruch_am": "2026-07-20"})
+    assert titles(services, LEITUNG_LVR) == [SCHLICHTUNG_UEBERNEHMEN]
+    row = task(services, LEITUNG_LVR, SCHLICHTUNG_UEBERNEHMEN)
+    view = services.task_view(row["task_id"], LEITUNG_LVR)
+    assert view["data"]["schlichtung_ergebnis"] == "einigung"               # the ruling is back in the case
+    assert view["case"]["business_key"] == KEY
+    complete(services, LEITUNG_LVR, SCHLICHTUNG_UEBERNEHMEN, {"schlichtung_uebernommen_am": "2026-07-21"})
+    assert titles(services, LEITUNG_LVR) == [] and titles(services, SACHBEARBEITUNG_LVR) == [VERHANDELN]
+    history = [h["action"] for h in services.case(KEY, SACHBEARBEITUNG_LVR)["history"]]
+    assert history.count("aufgabe_erledigt") >= 12

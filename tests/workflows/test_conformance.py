@@ -61,8 +61,6 @@ BPMN_MODELS = sorted(BPMN_DIR.glob("*.bpmn"))
 
 @pytest.mark.parametrize("path", BPMN_MODELS, ids=lambda p: p.name)
 def test_our_models_deploy(services, path):
-    from webapp.demo import model_files
-    files = next(f for f in model_files(BPMN_DIR) if path.name in f and
-                 f[path.name] == path.read_text(encoding="utf-8"))
-    version = services.deploy_model(files, OWNER, main=path.name)
+    from workflows.engine import deployment_files
+    version = services.deploy_model(deployment_files(BPMN_DIR, path.name), OWNER, main=path.name)
     assert version["process_id"] == path.stem
