@@ -14,9 +14,10 @@ TEST_DEBS    := chromium poppler-utils
 
 define ensure_debs
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then echo "Installiere Debian-Pakete:$$missing"; \
-	  if command -v node >/dev/null 2>&1; then missing=$$(echo "$$missing" | sed 's/ nodejs//; s/ npm//'); fi; \
-	  [ -z "$$(echo $$missing)" ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }; fi
+	if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+	  missing=$$(echo "$$missing" | sed 's/ nodejs//; s/ npm//'); fi; \
+	if [ -n "$$(echo $$missing)" ]; then echo "Installiere Debian-Pakete:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 endef
 
 node_modules/.installed: package.json package-lock.json
