@@ -37,11 +37,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_filters(app)
 
     from .auth import bp as auth_bp
+    from .board import bp as board_bp
     from .cases import bp as cases_bp
     from .home import bp as home_bp
     from .inbox import bp as inbox_bp
-    for blueprint in (auth_bp, home_bp, inbox_bp, cases_bp):
+    for blueprint in (auth_bp, home_bp, inbox_bp, cases_bp, board_bp):
         app.register_blueprint(blueprint)
+    from .api import init_api
+    init_api(app, csrf)        # /api/v1: token authentication only, hence exempt from CSRF
 
     from .cli import register_cli
     register_cli(app)

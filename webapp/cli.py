@@ -10,12 +10,13 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from workflows import worker
+from workflows.notifications import SmtpMailer
 from workflows.clock import BERLIN, SimulationState
 from workflows.domain import GROUPS, DomainError
 
 
 def register_cli(app: Flask) -> None:
-    for group in (db, users, timers, clock, demo):
+    for group in (db, users, timers, clock, demo, notify, tokens):
         app.cli.add_command(group)
 
 
@@ -75,7 +76,36 @@ def timers_run(poll, once) -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    worker.run(services, stop, poll or current_app.config["TIMER_POLL_SECONDS"])
+    worker.run(services, stop, poll or current_app.config["TIMER_POLL_SECONDS"], mailer=mailer(),
+               digest_hour=current_app.config["DIGEST_HOUR"])
+
+
+def mailer() -> SmtpMailer | None:
+    """The configured SMTP server, or None (mails then stay queued in the outbox)."""
+    config = current_app.config
+    if not config["SMTP_HOST"]:
+        return None
+    return SmtpMailer(config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_FROM"], config["SMTP_STARTTLS"],
+                      config["SMTP_USER"], config["SMTP_PASSWORD"])
+
+
+notify = AppGroup("notify", help="E-Mail-Benachrichtigungen.")
+
+
+@notify.command("digest")
+def notify_digest() -> None:
+    """Tägliche Übersicht der bald fälligen Aufgaben je Benutzer einreihen (einmal pro Tag)."""
+    click.echo(f"{_services().queue_daily_digests()} Übersicht(en) eingereiht.")
+
+
+@notify.command("send")
+def notify_send() -> None:
+    """Eingereihte E-Mails über den konfigurierten SMTP-Server versenden."""
+    configured = mailer()
+    if configured is None:
+        raise click.ClickException("Kein SMTP-Server konfiguriert (FF_SMTP_HOST).")
+    sent, failed = _services().deliver_notifications(configured)
+    click.echo(f"{sent} versendet, {failed} fehlgeschlagen.")
 
 
 clock = AppGroup("clock", help="Simulationsuhr (nur Test- und Demobetrieb).")
@@ -127,3 +157,52 @@ def demo_load() -> None:
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException("Demodaten werden im Produktivbetrieb nicht geladen.")
     click.echo(load(_services(), current_app.config["BPMN_DIR"]))
+
+
+tokens = AppGroup("tokens", help="Persönliche API-Tokens (Zugang zu /api/v1).")
+
+
+@tokens.command("create")
+@click.argument("username")
+@click.option("--name", "name", required=True, help="Wofür das Token ist, z. B. „Fachverfahren LVR“")
+def tokens_create(username, name) -> None:
+    """Ein API-Token für einen Benutzer anlegen; es wird nur dieses eine Mal angezeigt."""
+    from .api import tokens as api_tokens
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise click.ClickException("Bitte einen Namen (höchstens 200 Zeichen) angeben.")
+    try:
+        token_id, token = api_tokens.create(_services().store, username, name)
+    except DomainError as err:
+        raise click.ClickException(err.message) from None
+    click.echo(f"API-Token {token_id} für {username} angelegt. Es wird nur jetzt angezeigt – bitte sicher aufbewahren:")
+    click.echo(token)
+
+
+@tokens.command("list")
+def tokens_list() -> None:
+    """Alle API-Tokens (ohne die Tokens selbst) mit Benutzer, Name und letzter Nutzung."""
+    from .api import tokens as api_tokens
+
+    def when(moment):
+        return moment.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M") if moment else "–"
+
+    rows = api_tokens.listing(_services().store)
+    if not rows:
+        click.echo("Es gibt keine API-Tokens.")
+    for row in rows:
+        state = f"widerrufen am {when(row['revoked_at'])}" if row["revoked_at"] else "aktiv"
+        click.echo(f"{row['id']:>4}  {row['username']:<20} {row['name']:<30} angelegt {when(row['created_at'])}"
+                   f"  zuletzt genutzt {when(row['last_used_at'])}  {state}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id) -> None:
+    """Ein API-Token widerrufen (Nummer aus `tokens list`)."""
+    from .api import tokens as api_tokens
+    try:
+        revoked = api_tokens.revoke(_services().store, token_id)
+    except DomainError as err:
+        raise click.ClickException(err.message) from None
+    click.echo(f"API-Token {token_id} widerrufen." if revoked else f"API-Token {token_id} war bereits widerrufen.")

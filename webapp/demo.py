@@ -105,7 +105,8 @@ def load(services: Workflows, bpmn_dir: str | Path) -> str:
     with store.transaction() as conn:
         for username, name, organisation, groups in USERS:
             store.add_user(conn, username=username, display_name=name, organisation=organisation,
-                           groups=groups, password_hash=hash_password(DEMO_PASSWORD))
+                           groups=groups, password_hash=hash_password(DEMO_PASSWORD),
+                           email=f"{username}@example.org")
     owner = _actor("paula.prozess")
     deployed = [services.deploy_model(engine.deployment_files(bpmn_dir, path.name), owner, main=path.name)["process_id"]
                 for path in sorted(Path(bpmn_dir).glob("*.bpmn"))]

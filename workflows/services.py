@@ -16,9 +16,11 @@ from typing import Any, Iterator
 from sqlalchemy.engine import Connection
 
 from . import clock as clock_module
-from . import bescheid, engine, schemaforms
+from . import bescheid, engine, notifications, schemaforms
 from .clock import Clock
-from .domain import (PROCESS_OWNERS, Actor, Conflict, DomainError, Forbidden, InboxQuery,
+from . import board as board_module
+from .board import BoardQuery
+from .domain import (ADMINS, PROCESS_OWNERS, Actor, Conflict, DomainError, Forbidden, InboxQuery,
                      InvalidInput, ModelError, NotFound, ScriptError, task_organisation)
 from .store import InstanceRow, Store, digest, index_rows
 
@@ -289,14 +291,68 @@ class Workflows:
     def _fire_case(self, conn: Connection, instance_id: int, now: datetime, worker: str) -> int:
         row = self.store.instance(conn, instance_id)
         workflow = engine.loads(row.workflow_json, self._model(conn, row.model_version_id))
+        before = {t.task_id for t in engine.ready_human_tasks(workflow)}
         fired = engine.fire_due_timers(workflow)
         if not fired:
             return 0
-        self._save(conn, row, workflow, now)
+        ref = self._save(conn, row, workflow, now)
+        for task in ref.open_tasks:
+            if task["lane"] == "Leitung" and task["task_id"] not in before:
+                self._queue_escalation(conn, row, task, now)
         self.store.audit(conn, at=now, actor=worker, action="timer_ausgeloest", instance_id=row.id,
                          business_key=row.business_key,
                          details={"timer": [{"name": t.title, "faellig": t.due_at.isoformat()} for t in fired]})
         return 1
+
+    # -- notifications
+
+    def _queue_escalation(self, conn: Connection, row: InstanceRow, task: dict[str, Any], now: datetime) -> None:
+        """An escalation landed with Leitung: tell the supervisors of the organisation (outbox)."""
+        organisation = task_organisation(task["lane"], row.parties)
+        subject, body = notifications.escalation_mail({**task, "business_key": row.business_key}, row.title)
+        for user in self.store.users_with_email(conn):
+            if "Leitung" in user["groups"] and (organisation is None or user["organisation"] == organisation):
+                self.store.add_notification(conn, dedupe_key=f"eskalation:{task['task_id']}:{user['username']}",
+                                            recipient=user["username"], email=user["email"], subject=subject,
+                                            body=body, at=now)
+
+    def queue_daily_digests(self, days: int = 7) -> int:
+        """Once a day per user: the open tasks of their groups and organisation (and those they
+        claimed) that are overdue or due within `days`. Returns the number of mails queued."""
+        today, queued = self.today(), 0
+        with self._step() as (conn, now):
+            for user in self.store.users_with_email(conn):
+                actor = Actor(user["username"], frozenset(user["groups"]), user["organisation"])
+                query = InboxQuery(lanes=sorted(actor.groups), organisation=actor.organisation,
+                                   due_until=today + timedelta(days=days), limit=200)
+                tasks = [t for t in self.store.inbox(conn, query)[0]
+                         if t["claimed_by"] in (None, actor.username)]
+                if not tasks:
+                    continue
+                subject, body = notifications.digest_mail(user["display_name"], tasks, today)
+                queued += self.store.add_notification(
+                    conn, dedupe_key=f"digest:{user['username']}:{today.isoformat()}", recipient=user["username"],
+                    email=user["email"], subject=subject, body=body, at=now)
+        return queued
+
+    def deliver_notifications(self, mailer: notifications.Mailer, limit: int = 50) -> tuple[int, int]:
+        """Send queued mails, each marked in its own transaction; (sent, failed)."""
+        with self.store.read() as conn:
+            pending = self.store.pending_notifications(conn, limit)
+        sent = failed = 0
+        for item in pending:
+            try:
+                mailer.send(item["email"], item["subject"], item["body"])
+            except Exception as err:                      # SMTP down, refused address, …
+                log.warning("mail %s to %s failed: %s", item["id"], item["email"], err)
+                with self.store.transaction() as conn:
+                    self.store.mark_notification(conn, item["id"], sent_at=None, error=str(err)[:500])
+                failed += 1
+                continue
+            with self.store.transaction() as conn:
+                self.store.mark_notification(conn, item["id"], sent_at=self.clock.now())
+            sent += 1
+        return sent, failed
 
     def next_timer_due(self) -> datetime | None:
         with self.store.read() as conn:
@@ -441,6 +497,32 @@ class Workflows:
         with self.store.read() as conn:
             return self.store.inbox(conn, query)
 
+    def board(self, actor: Actor, query: BoardQuery) -> tuple[list[dict], int]:
+        """The deadline board for supervisors (index only)."""
+        with self.store.read() as conn:
+            return board_module.board(conn, query, self.today(), visible_to=self._board_scope(actor))
+
+    def board_figures(self, actor: Actor) -> list[dict]:
+        with self.store.read() as conn:
+            return board_module.figures(conn, self.today(), visible_to=self._board_scope(actor))
+
+    def board_monthly(self, actor: Actor, months: int = 12, process_id: str | None = None) -> list[dict]:
+        with self.store.read() as conn:
+            return board_module.monthly_share(conn, months=months, today=self.today(), process_id=process_id,
+                                              visible_to=self._board_scope(actor))
+
+    def today(self):
+        with clock_module.using(self.clock):
+            return clock_module.today()
+
+    @staticmethod
+    def _board_scope(actor: Actor) -> str | None:
+        """Who may see the board, and of which cases: Leitung and process owners; an
+        organisation's members only cases it is a party to."""
+        _require(actor.is_system or bool({"Leitung", PROCESS_OWNERS, ADMINS} & set(actor.groups)),
+                 "Die Fristenübersicht ist der Leitung vorbehalten.")
+        return None if actor.is_system else actor.organisation
+
     def inbox(self, actor: Actor, *, mine: bool = False, limit: int = 50, offset: int = 0) -> list[dict]:
         """Open tasks the actor may work (index only)."""
         with self.store.read() as conn:
@@ -471,6 +553,77 @@ class Workflows:
         if PROCESS_OWNERS in actor.groups and actor.organisation is None:
             return True
         return actor.organisation is None or actor.organisation in row.parties.values()
+
+    # -- API
+
+    def cases_page(self, actor: Actor, *, process_id: str | None = None, status: str | None = None,
+                   search: str | None = None, page: int = 1,
+                   per_page: int = 25) -> tuple[list[dict[str, Any]], int]:
+        """One page of the cases the actor may see (as `case` decides), most recently changed
+        first, and the number of all matching cases. Reads only the instances table."""
+        import sqlalchemy as sa
+
+        from .store import instances
+        page, per_page = max(1, page), min(max(1, per_page), 100)
+        conditions = []
+        if not actor.is_system and actor.organisation is not None:
+            # parties is stored as json.dumps(...): the organisation appears as a quoted value
+            conditions.append(instances.c.parties.contains(": " + json.dumps(actor.organisation),
+                                                           autoescape=True))
+        if process_id:
+            conditions.append(instances.c.process_id == process_id)
+        if status:
+            conditions.append(instances.c.status == status)
+        search = (search or "").strip()[:100].lower()
+        if search:
+            escaped = json.dumps(search)[1:-1]        # as non-ASCII characters appear in parties
+            conditions.append(sa.or_(
+                sa.func.lower(instances.c.business_key).contains(search, autoescape=True),
+                sa.func.lower(instances.c.title).contains(search, autoescape=True),
+                sa.func.lower(instances.c.parties).contains(search, autoescape=True),
+                sa.func.lower(instances.c.parties).contains(escaped, autoescape=True)))
+        columns = [instances.c.id, instances.c.business_key, instances.c.process_id, instances.c.title,
+                   instances.c.parties, instances.c.status, instances.c.error, instances.c.version,
+                   instances.c.model_version_id, instances.c.created_at, instances.c.updated_at]
+        with self.store.read() as conn:
+            rows = conn.execute(sa.select(*columns).where(*conditions)
+                                .order_by(instances.c.updated_at.desc(), instances.c.id.desc())
+                                .limit(per_page).offset((page - 1) * per_page))
+            items = [{**dict(r._mapping), "parties": json.loads(r.parties or "{}")} for r in rows]
+            total = conn.execute(sa.select(sa.func.count()).select_from(instances).where(*conditions)).scalar()
+        return items, total
+
+    def model_versions(self) -> list[dict[str, Any]]:
+        """Every deployed version of every procedure, with its number of running cases."""
+        with self.store.read() as conn:
+            return self.store.model_versions(conn)
+
+    def healthy(self) -> bool:
+        """Whether the database answers (for load balancers)."""
+        with self.store.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return True
+
+    def clock_state(self) -> dict[str, Any]:
+        """The time the application works with and whether it is simulated (and frozen)."""
+        state = self.clock.state() if isinstance(self.clock, clock_module.SimulationClock) else None
+        return {"now": self.clock.now(), "simulated": state is not None,
+                "frozen": bool(state and state.frozen)}
+
+    def set_simulation_clock(self, actor: Actor, moment: datetime | None, frozen: bool = False) -> dict[str, Any]:
+        """Set the simulation clock (test and demo configurations only); None: real time again.
+        Every process sees the change at its next read, this one at once."""
+        if not isinstance(self.clock, clock_module.SimulationClock):
+            raise Forbidden("Die Simulationsuhr ist in dieser Konfiguration ausgeschaltet.")
+        _require(actor.is_system or bool({PROCESS_OWNERS, ADMINS} & set(actor.groups)),
+                 "Nur Prozessverantwortliche oder die Administration dürfen die Simulationsuhr stellen.")
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidInput("Bitte geben Sie den Zeitpunkt mit Zeitzone an.", field="now")
+        state = None if moment is None else clock_module.SimulationState(
+            moment, clock_module.SystemClock().now(), frozen)
+        self.store.save_simulation(state)
+        self.clock.invalidate()
+        return self.clock_state()
 
 
 def _task_ref(task) -> dict[str, Any]:

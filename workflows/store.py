@@ -78,6 +78,14 @@ instances = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
+case_parties = sa.Table(
+    "case_parties", metadata,
+    sa.Column("instance_id", sa.Integer, sa.ForeignKey("instances.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("party", sa.String(50), primary_key=True, doc="egh | krankenkasse | leistungserbringer | …"),
+    sa.Column("organisation", sa.String(200), nullable=False),
+    sa.Index("ix_case_parties_organisation", "organisation", "instance_id"),
+)
+
 open_tasks = sa.Table(
     "open_tasks", metadata,
     sa.Column("task_id", sa.String(36), primary_key=True),
@@ -134,6 +142,7 @@ deadlines = sa.Table(
     sa.Column("soll", sa.Boolean, nullable=False),
     sa.Column("status", sa.String(20), nullable=False, index=True),
     sa.Column("met_on", sa.Date),
+    sa.Index("ix_deadlines_status_shifted_end", "status", "shifted_end", "instance_id"),   # covers the board
 )
 
 audit_events = sa.Table(
@@ -184,6 +193,32 @@ users = sa.Table(
     sa.Column("organisation", sa.String(200)),
     sa.Column("groups", sa.Text, nullable=False, server_default="[]", doc="JSON list of group names"),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+)
+
+api_tokens = sa.Table(
+    "api_tokens", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True, doc="sha256 hex of the token"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_used_at", UTCDateTime),
+    sa.Column("revoked_at", UTCDateTime),
+)
+
+notifications = sa.Table(
+    "notifications", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dedupe_key", sa.String(200), nullable=False, unique=True,
+              doc="one mail per reason and recipient (e.g. digest:user:2026-11-23)"),
+    sa.Column("recipient", sa.String(100), nullable=False),
+    sa.Column("email", sa.String(200), nullable=False),
+    sa.Column("subject", sa.String(300), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
 )
 
 settings = sa.Table(
@@ -359,6 +394,9 @@ class Store:
                 title=title, parties=json.dumps(parties), status=status.value, workflow_json=workflow_json,
                 version=1, index_digest=json.dumps(index_digest), created_at=now,
                 updated_at=now)).inserted_primary_key[0]
+            if parties:
+                conn.execute(case_parties.insert(), [dict(instance_id=new_id, party=party, organisation=org)
+                                                     for party, org in parties.items() if org])
         except sa.exc.IntegrityError:
             raise Conflict(f"Das Aktenzeichen {business_key} ist bereits vergeben.",
                            business_key=business_key) from None
@@ -611,6 +649,73 @@ class Store:
         if row is None:
             return None
         return {**dict(row._mapping), "groups": json.loads(row.groups)}
+
+    # -- API tokens (personal access tokens; only their sha256 is stored)
+
+    def add_api_token(self, conn: Connection, *, username: str, name: str, token_hash: str,
+                      now: datetime) -> int:
+        user_id = conn.execute(sa.select(users.c.id).where(users.c.username == username,
+                                                           users.c.active.is_(True))).scalar()
+        if user_id is None:
+            raise NotFound(f"Den Benutzer {username} gibt es nicht.", username=username)
+        return conn.execute(api_tokens.insert().values(user_id=user_id, name=name, token_hash=token_hash,
+                                                       created_at=now)).inserted_primary_key[0]
+
+    def api_token(self, conn: Connection, token_hash: str) -> dict[str, Any] | None:
+        """The token with its user's name, groups, organisation and state (revoked ones too)."""
+        row = conn.execute(
+            sa.select(api_tokens.c.id, api_tokens.c.name, api_tokens.c.last_used_at, api_tokens.c.revoked_at,
+                      users.c.username, users.c.organisation, users.c.groups, users.c.active)
+            .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
+            .where(api_tokens.c.token_hash == token_hash)).first()
+        return None if row is None else {**dict(row._mapping), "groups": json.loads(row.groups)}
+
+    def touch_api_token(self, conn: Connection, token_id: int, now: datetime) -> None:
+        conn.execute(api_tokens.update().where(api_tokens.c.id == token_id).values(last_used_at=now))
+
+    def api_tokens(self, conn: Connection) -> list[dict[str, Any]]:
+        rows = conn.execute(
+            sa.select(api_tokens.c.id, api_tokens.c.name, api_tokens.c.created_at, api_tokens.c.last_used_at,
+                      api_tokens.c.revoked_at, users.c.username)
+            .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id)).order_by(api_tokens.c.id))
+        return [dict(r._mapping) for r in rows]
+
+    def revoke_api_token(self, conn: Connection, token_id: int, now: datetime) -> bool:
+        """Revoke a token; False if it was already revoked."""
+        if conn.execute(sa.select(api_tokens.c.id).where(api_tokens.c.id == token_id)).first() is None:
+            raise NotFound(f"Ein API-Token mit der Nummer {token_id} gibt es nicht.", token_id=token_id)
+        result = conn.execute(api_tokens.update().where(api_tokens.c.id == token_id,
+                                                        api_tokens.c.revoked_at.is_(None)).values(revoked_at=now))
+        return result.rowcount == 1
+
+    # -- notifications (outbox)
+
+    def add_notification(self, conn: Connection, *, dedupe_key: str, recipient: str, email: str,
+                         subject: str, body: str, at: datetime) -> bool:
+        """Queue a mail unless one with the same key exists; True if queued."""
+        exists = conn.execute(sa.select(notifications.c.id).where(notifications.c.dedupe_key == dedupe_key)).first()
+        if exists:
+            return False
+        conn.execute(notifications.insert().values(dedupe_key=dedupe_key, recipient=recipient, email=email,
+                                                   subject=subject, body=body, created_at=at))
+        return True
+
+    def pending_notifications(self, conn: Connection, limit: int, max_attempts: int = 5) -> list[dict[str, Any]]:
+        rows = conn.execute(sa.select(notifications).where(notifications.c.sent_at.is_(None),
+                                                           notifications.c.attempts < max_attempts)
+                            .order_by(notifications.c.id).limit(limit))
+        return [dict(r._mapping) for r in rows]
+
+    def mark_notification(self, conn: Connection, notification_id: int, *, sent_at: datetime | None,
+                          error: str | None = None) -> None:
+        conn.execute(notifications.update().where(notifications.c.id == notification_id)
+                     .values(sent_at=sent_at, last_error=error, attempts=notifications.c.attempts + 1))
+
+    def users_with_email(self, conn: Connection) -> list[dict[str, Any]]:
+        rows = conn.execute(sa.select(users.c.username, users.c.display_name, users.c.email, users.c.groups,
+                                      users.c.organisation)
+                            .where(users.c.active.is_(True), users.c.email.is_not(None), users.c.email != ""))
+        return [{**dict(r._mapping), "groups": json.loads(r.groups)} for r in rows]
 
     # -- simulation clock
 

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import date
+
+from .clock import BERLIN
+from .notifications import Mailer
 from .services import Workflows
 
 log = logging.getLogger(__name__)
@@ -32,14 +36,33 @@ def seconds_until_next(services: Workflows, poll_seconds: float) -> float:
     return max(0.0, min(poll_seconds, (due - services.clock.now()).total_seconds() + 0.001))
 
 
-def run(services: Workflows, stop: threading.Event, poll_seconds: float = 5.0) -> None:
+def notify(services: Workflows, mailer: Mailer | None, digest_hour: int, last_digest: date | None) -> date | None:
+    """Queue the daily digests once a day from `digest_hour` (German time) and send what the
+    outbox holds; returns the day digests were last queued."""
+    now = services.clock.now().astimezone(BERLIN)
+    if now.hour >= digest_hour and last_digest != now.date():
+        queued = services.queue_daily_digests()
+        if queued:
+            log.info("queued %d daily digest(s)", queued)
+        last_digest = now.date()
+    if mailer is not None:
+        sent, failed = services.deliver_notifications(mailer)
+        if sent or failed:
+            log.info("mails sent: %d, failed: %d", sent, failed)
+    return last_digest
+
+
+def run(services: Workflows, stop: threading.Event, poll_seconds: float = 5.0, *,
+        mailer: Mailer | None = None, digest_hour: int = 7) -> None:
     """Loop until `stop` is set. Errors of one round are logged; the loop goes on."""
     log.info("timer worker started")
+    last_digest = None
     while not stop.is_set():
         try:
             fired = run_once(services)
             if fired:
                 log.info("fired timers of %d case(s)", fired)
+            last_digest = notify(services, mailer, digest_hour, last_digest)
             wait = seconds_until_next(services, poll_seconds)
         except Exception:                      # database away, etc.: retry next round
             log.exception("timer round failed")

@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from workflows.domain import Actor
+from workflows.domain import ADMINS, PROCESS_OWNERS, Actor
 
 from .. import login_manager
 
@@ -29,6 +29,11 @@ class User(UserMixin):
 
     def get_id(self) -> str:
         return self.username
+
+    @property
+    def sees_board(self) -> bool:
+        """Supervisors and process owners see the deadline board."""
+        return bool({"Leitung", PROCESS_OWNERS, ADMINS} & set(self.groups))
 
     @property
     def actor(self) -> Actor:

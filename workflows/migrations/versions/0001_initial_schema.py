@@ -43,6 +43,23 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('process_id', 'version')
     )
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('dedupe_key', sa.String(length=200), nullable=False),
+    sa.Column('recipient', sa.String(length=100), nullable=False),
+    sa.Column('email', sa.String(length=200), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('dedupe_key')
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notifications_sent_at'), ['sent_at'], unique=False)
+
     op.create_table('settings',
     sa.Column('key', sa.String(length=100), nullable=False),
     sa.Column('value', sa.Text(), nullable=False),
@@ -126,6 +143,7 @@ def upgrade() -> None:
     with op.batch_alter_table('deadlines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_deadlines_shifted_end'), ['shifted_end'], unique=False)
         batch_op.create_index(batch_op.f('ix_deadlines_status'), ['status'], unique=False)
+        batch_op.create_index('ix_deadlines_status_shifted_end', ['status', 'shifted_end', 'instance_id'], unique=False)
 
     op.create_table('documents',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -144,6 +162,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('documents', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_documents_instance_id'), ['instance_id'], unique=False)
+
+    op.create_table('case_parties',
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.Column('party', sa.String(length=50), nullable=False),
+    sa.Column('organisation', sa.String(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['instance_id'], ['instances.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('instance_id', 'party')
+    )
+    with op.batch_alter_table('case_parties', schema=None) as batch_op:
+        batch_op.create_index('ix_case_parties_organisation', ['organisation', 'instance_id'], unique=False)
 
     op.create_table('open_tasks',
     sa.Column('task_id', sa.String(length=36), nullable=False),
@@ -196,11 +224,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_open_tasks_business_key'))
 
     op.drop_table('open_tasks')
+    with op.batch_alter_table('case_parties', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_parties_organisation')
+    op.drop_table('case_parties')
     with op.batch_alter_table('documents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_documents_instance_id'))
 
     op.drop_table('documents')
     with op.batch_alter_table('deadlines', schema=None) as batch_op:
+        batch_op.drop_index('ix_deadlines_status_shifted_end')
         batch_op.drop_index(batch_op.f('ix_deadlines_status'))
         batch_op.drop_index(batch_op.f('ix_deadlines_shifted_end'))
 
@@ -220,6 +252,9 @@ def downgrade() -> None:
     op.drop_table('instances')
     op.drop_table('users')
     op.drop_table('settings')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notifications_sent_at'))
+    op.drop_table('notifications')
     op.drop_table('model_versions')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_instance_id'))
