@@ -41,6 +41,7 @@ def _iso(day: date) -> str:
 def _komplexleistung_steps(today: date, fub_days_ago: int, filed_at: str, egh: str) -> dict[str, dict]:
     """Form data for the tasks of a child's case, by task id."""
     fub = today - timedelta(days=fub_days_ago)
+    # steps the demo performs today are dated today (a deadline a step starts begins today too)
     return {
         "Task_Eingangsdiagnostik": {
             "verordnung_datum": _iso(fub - timedelta(days=30)),
@@ -54,8 +55,7 @@ def _komplexleistung_steps(today: date, fub_days_ago: int, filed_at: str, egh: s
         "Task_Antrag": {"antrag_eingang_am": _iso(fub + timedelta(days=1)), "antrag_gestellt_bei": filed_at,
                         "zustaendiger_egh": egh},
         "Task_Weiterleiten": {"weitergeleitet_am": _iso(fub + timedelta(days=2)), "weitergeleitet_an": egh},
-        "Task_Leistungspflicht": {"leistungspflicht_bestaetigt": "ja",
-                                  "bestaetigt_am": _iso(fub + timedelta(days=3))},
+        "Task_Leistungspflicht": {"leistungspflicht_bestaetigt": "ja", "bestaetigt_am": _iso(today)},
         "Task_Entscheiden": {"entscheidung": "bewilligt", "entschieden_am": _iso(fub + timedelta(days=8)),
                              "begruendung": "Bedarf laut FuB nachvollziehbar begründet."},
         "Task_Bescheid": {"bescheid_datum": _iso(fub + timedelta(days=9)),

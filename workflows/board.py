@@ -155,16 +155,16 @@ def _row(r, task, escalated: bool, today: date, soon_days: int, kalender: Kalend
 def figures(conn: Connection, today: date, *, visible_to: str | None = None) -> list[dict[str, Any]]:
     """Per procedure and rule: how many deadlines were met in time, late, missed (overdue),
     the share in time, and the median days from event to fulfilment."""
-    query = sa.select(deadlines.c.process_id, instances.c.title, deadlines.c.rule, deadlines.c.title.label("frist"),
+    query = sa.select(deadlines.c.process_id, deadlines.c.rule, deadlines.c.title.label("frist"),
                       deadlines.c.legal_basis, deadlines.c.status, deadlines.c.event_date, deadlines.c.shifted_end,
-                      deadlines.c.met_on).select_from(deadlines.join(instances, instances.c.id == deadlines.c.instance_id))
+                      deadlines.c.met_on)
     if visible_to:
         query = query.where(_party_condition(visible_to))
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     durations: dict[tuple[str, str], list[int]] = defaultdict(list)
     for r in conn.execute(query):
         key = (r.process_id, r.rule)
-        group = groups.setdefault(key, {"process_id": r.process_id, "procedure": r.title, "rule": r.rule,
+        group = groups.setdefault(key, {"process_id": r.process_id, "rule": r.rule,
                                         "title": r.frist, "legal_basis": r.legal_basis, "in_time": 0,
                                         "late": 0, "missed": 0, "running": 0})
         state = state_of(r.status, r.shifted_end, r.shifted_end, r.met_on, today, soon_days=0)
@@ -179,7 +179,7 @@ def figures(conn: Connection, today: date, *, visible_to: str | None = None) -> 
         if r.met_on is not None:
             durations[key].append((r.met_on - r.event_date).days)
     result = []
-    for key, group in sorted(groups.items(), key=lambda kv: (kv[1]["procedure"], kv[1]["title"])):
+    for key, group in groups.items():
         decided = group["in_time"] + group["late"] + group["missed"]
         group["share_in_time"] = group["in_time"] / decided if decided else None
         group["median_days"] = statistics.median(durations[key]) if durations[key] else None
@@ -193,7 +193,6 @@ def monthly_share(conn: Connection, *, months: int, today: date, visible_to: str
     and the share met in time, oldest month first, for the chart."""
     start = (today.replace(day=1) - timedelta(days=31 * (months - 1))).replace(day=1)
     query = (sa.select(deadlines.c.status, deadlines.c.shifted_end, deadlines.c.met_on)
-             .select_from(deadlines.join(instances, instances.c.id == deadlines.c.instance_id))
              .where(deadlines.c.status != DeadlineStatus.CANCELLED.value))
     if visible_to:
         query = query.where(_party_condition(visible_to))

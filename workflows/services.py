@@ -503,8 +503,12 @@ class Workflows:
             return board_module.board(conn, query, self.today(), visible_to=self._board_scope(actor))
 
     def board_figures(self, actor: Actor) -> list[dict]:
+        names = {p["process_id"]: p["name"] for p in self.procedures()}
         with self.store.read() as conn:
-            return board_module.figures(conn, self.today(), visible_to=self._board_scope(actor))
+            figures = board_module.figures(conn, self.today(), visible_to=self._board_scope(actor))
+        for figure in figures:
+            figure["procedure"] = names.get(figure["process_id"], figure["process_id"])
+        return sorted(figures, key=lambda f: (f["procedure"], f["title"]))
 
     def board_monthly(self, actor: Actor, months: int = 12, process_id: str | None = None) -> list[dict]:
         with self.store.read() as conn:

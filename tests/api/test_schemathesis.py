@@ -8,7 +8,6 @@ accepted, and every protected operation must refuse requests without a token. De
 """
 from __future__ import annotations
 
-import shutil
 import zlib
 from datetime import datetime, timezone
 
@@ -23,7 +22,7 @@ from webapp.auth import hash_password
 from workflows import store as tables
 from workflows.domain import GROUPS
 
-from .conftest import CONFIG
+from .conftest import CONFIG, make_app
 
 MAX_EXAMPLES = 25
 #: made here, stored (hashed) by the fixture: schemathesis builds some cases at collection time
@@ -86,11 +85,10 @@ def map_case(context, case):
     return case
 
 
-@pytest.fixture(scope="module")
-def demo_app(tmp_path_factory, sqlite_template):
-    path = tmp_path_factory.mktemp("schemathesis") / "demo.db"
-    shutil.copy(sqlite_template, path)
-    app = create_app({**CONFIG, "DATABASE_URL": f"sqlite:///{path}"})
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def demo_app(request, tmp_path_factory, sqlite_template):
+    """The demo data (flask demo load) on SQLite, and on PostgreSQL when the server runs."""
+    app = make_app(request, tmp_path_factory.mktemp("schemathesis"), sqlite_template)
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
     store = app.extensions["workflows"].store

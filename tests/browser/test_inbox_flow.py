@@ -100,3 +100,31 @@ def test_documents_and_comments_in_the_case_file(page, tmp_path):
     expect(page.locator("#kommentare")).to_contain_text("Kalkulationsmatrix folgt bis Freitag.")
     expect(page.locator("#verlauf")).to_contain_text("Dokument geöffnet")
     screenshot(page, "07-dokumente")
+
+
+def test_supervisor_board_and_csv_export(page):
+    login(page, "lena.leitung")
+    page.get_by_role("link", name="Fristen", exact=True).click()
+    expect(page.get_by_role("heading", name="Fristenübersicht")).to_be_visible()
+    overdue = page.locator("tr.state-ueberfaellig", has_text="LVR-FF-2026-0104").filter(
+        has_text="Entscheidung über die Komplexleistung")
+    expect(overdue).to_have_count(1)
+    expect(overdue).to_contain_text("§ 8 Abs. 1 S. 4 FrühV")
+    expect(overdue.locator(".badge.red", has_text="eskaliert")).to_have_count(1)
+    overdue.get_by_text("Berechnung").click()
+    expect(overdue).to_contain_text("§ 187 Abs. 1 BGB")                     # how it was computed
+    page.get_by_label("Stand").select_option("ueberfaellig")
+    page.get_by_role("button", name="Filtern").click()
+    expect(page.locator("tbody tr.state-laufend")).to_have_count(0)
+    screenshot(page, "08-fristen")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV-Export").click()
+    content = download.value.path().read_bytes()
+    assert content.startswith("\ufeff".encode()) and b";" in content
+    assert "LVR-FF-2026-0104".encode() in content and "überfällig".encode() in content
+    page.get_by_role("link", name="Kennzahlen").click()
+    expect(page.locator("svg.chart")).to_be_visible()
+    screenshot(page, "09-kennzahlen")
+    page.goto("/akten/LVR-FF-2026-0104")
+    expect(page.locator("svg.timeline")).to_be_visible()
+    screenshot(page, "10-akte-zeitleiste")

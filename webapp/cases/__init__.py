@@ -13,6 +13,7 @@ from workflows.domain import InvalidInput
 from workflows.services import NewDocument
 
 from .. import services
+from ..board.chart import case_timeline
 
 bp = Blueprint("cases", __name__)
 
@@ -34,7 +35,8 @@ def show(business_key: str):
     with clock_module.using(workflows.clock):
         today = clock_module.today()
     active = [t["name"] for t in case["open_tasks"]]
-    return render_template("cases/show.html", case=case, today=today, actions=ACTIONS, active=active)
+    return render_template("cases/show.html", case=case, today=today, actions=ACTIONS, active=active,
+                           timeline=case_timeline(case["deadlines"], today))
 
 
 @bp.route("/akten/<business_key>/diagramm.bpmn")
