@@ -59,6 +59,7 @@ test: $(STAMP) node_modules/.installed
 
 bench: $(STAMP)
 	url=$$(PG_DATABASE=fruehfoerderung_bench scripts/postgres.sh start) && BENCH_POSTGRES_URL=$$url $(BIN)/python bench/engine.py
+	url=$$(PG_DATABASE=fruehfoerderung_bench scripts/postgres.sh start) && BENCH_POSTGRES_URL=$$url $(BIN)/python bench/board.py
 
 clean:
 	rm -rf $(VENV) instance var .pytest_cache .hypothesis
