@@ -304,6 +304,70 @@ class Workflows:
                          details={"timer": [{"name": t.title, "faellig": t.due_at.isoformat()} for t in fired]})
         return 1
 
+    # -- process owners
+
+    def validate_model(self, files: dict[str, bytes | str], main: str, actor: Actor) -> list[dict[str, Any]]:
+        """Every problem of a model (element, line, German message), for the editor."""
+        from . import migration, validation
+        migration.require_owner(actor, "Modelle prüfen")
+        texts = {name: _text(name, content) for name, content in files.items()}
+        return [p.to_dict() for p in validation.validate(texts, main)]
+
+    def deploy_checked_model(self, files: dict[str, bytes | str], main: str, actor: Actor) -> dict[str, Any]:
+        """Validate again (all our rules) and deploy; ModelError with every problem otherwise."""
+        from . import migration, validation
+        migration.require_owner(actor, "Modelle bereitstellen")
+        texts = {name: _text(name, content) for name, content in files.items()}
+        problems = validation.validate(texts, main)
+        if validation.has_errors(problems):
+            first = next(p for p in problems if p.severity == validation.ERROR)
+            error = ModelError(first.message, element_id=first.element_id, line=first.line,
+                               file_name=first.file_name)
+            error.details["problems"] = [p.to_dict() for p in problems]
+            raise error
+        return self.deploy_model(texts, actor, main=main)
+
+    def model_overview(self, actor: Actor) -> list[dict[str, Any]]:
+        """The procedures with all their versions (who deployed when, running cases), newest first."""
+        from . import migration
+        migration.require_owner(actor)
+        grouped: dict[str, dict[str, Any]] = {}
+        for version in self.model_versions():
+            entry = grouped.setdefault(version["process_id"], {"process_id": version["process_id"], "versions": []})
+            entry["versions"].append(version)
+            entry["name"] = version["name"]
+        for entry in grouped.values():
+            entry["versions"].sort(key=lambda v: v["version"], reverse=True)
+            entry["latest"] = entry["versions"][0]
+            entry["running"] = sum(v["running"] for v in entry["versions"])
+        return sorted(grouped.values(), key=lambda e: e["name"])
+
+    def model_source(self, process_id: str, actor: Actor) -> dict[str, Any]:
+        """The newest version's files for the editor: main file name, BPMN XML and forms."""
+        from . import migration
+        migration.require_owner(actor)
+        with self.store.read() as conn:
+            version = self.store.latest_model_version(conn, process_id)
+        files = version["files"]
+        main = next((n for n, text in files.items() if n.endswith(".bpmn") and text == version["bpmn_xml"]),
+                    f"{process_id}.bpmn")
+        return {"process_id": process_id, "version": version["version"], "version_id": version["id"],
+                "main": main, "xml": version["bpmn_xml"],
+                "forms": {n: t for n, t in files.items() if n.endswith(".json")},
+                "others": {n: t for n, t in files.items() if n.endswith(".bpmn") and n != main}}
+
+    def model_diff(self, business_key: str, new_version_id: int, actor: Actor) -> dict[str, Any]:
+        from . import migration
+        return migration.model_diff(self, business_key, new_version_id, actor)
+
+    def migrate_cases(self, business_keys: list[str], new_version_id: int, actor: Actor) -> dict[str, Any]:
+        from . import migration
+        return migration.migrate_cases(self, business_keys, new_version_id, actor)
+
+    def running_cases_of(self, process_id: str, actor: Actor) -> list[dict[str, Any]]:
+        from . import migration
+        return migration.cases_by_version(self, process_id, actor)
+
     # -- notifications
 
     def _queue_escalation(self, conn: Connection, row: InstanceRow, task: dict[str, Any], now: datetime) -> None:
@@ -370,11 +434,13 @@ class Workflows:
 
     def _deliver(self, business_key: str, kind: str, name: str, payload, actor: Actor,
                  instance_id: int | None = None) -> CaseRef:
+        """Deliver to one case: by Aktenzeichen for a party of the case, or by id as part of
+        a broadcast (authorised as a whole; the signal reveals nothing of the case)."""
         payload = engine.check_data(dict(payload or {}))
         with self._step() as (conn, now):
             row = (self.store.instance(conn, instance_id, for_update=True) if instance_id
                    else self.store.instance_by_key(conn, business_key))
-            _require(actor.is_system or self._may_see(actor, row),
+            _require(actor.is_system or instance_id is not None or self._may_see(conn, actor, row),
                      "Sie sind an diesem Vorgang nicht beteiligt.")
             workflow = engine.loads(row.workflow_json, self._model(conn, row.model_version_id))
             send = engine.send_signal if kind == "signal" else engine.send_message
@@ -475,7 +541,7 @@ class Workflows:
 
     def _visible_case(self, conn: Connection, business_key: str, actor: Actor) -> InstanceRow:
         row = self.store.instance_by_key(conn, business_key)
-        _require(actor.is_system or self._may_see(actor, row), "Sie sind an diesem Vorgang nicht beteiligt.")
+        _require(actor.is_system or self._may_see(conn, actor, row), "Sie sind an diesem Vorgang nicht beteiligt.")
         return row
 
     # -- reading
@@ -539,7 +605,7 @@ class Workflows:
         """A case with its current data, open tasks, deadlines and history."""
         with self.store.read() as conn:
             row = self.store.instance_by_key(conn, business_key)
-            _require(actor.is_system or self._may_see(actor, row), "Sie sind an diesem Vorgang nicht beteiligt.")
+            _require(actor.is_system or self._may_see(conn, actor, row), "Sie sind an diesem Vorgang nicht beteiligt.")
             workflow = engine.loads(row.workflow_json, self._model(conn, row.model_version_id))
             return {"id": row.id, "business_key": row.business_key, "process_id": row.process_id,
                     "title": row.title, "status": row.status, "error": row.error, "version": row.version,
@@ -551,12 +617,13 @@ class Workflows:
                     "model_version_id": row.model_version_id,
                     "history": self.store.history(conn, row.id)}
 
-    @staticmethod
-    def _may_see(actor: Actor, row: InstanceRow) -> bool:
-        """Children's data only for the parties of the case (or cross-organisation bodies)."""
-        if PROCESS_OWNERS in actor.groups and actor.organisation is None:
-            return True
-        return actor.organisation is None or actor.organisation in row.parties.values()
+    def _may_see(self, conn: Connection, actor: Actor, row: InstanceRow) -> bool:
+        """Children's data only for the people working the case (§ 35 SGB I): members of the
+        case's parties; bodies without an organisation (e.g. the Schlichtungskommission) only
+        while one of their lanes has an open task in the case."""
+        if actor.organisation is not None:
+            return actor.organisation in row.parties.values()
+        return any(task["lane"] in actor.groups for task in self.store.open_tasks_of(conn, row.id))
 
     # -- API
 
@@ -572,8 +639,9 @@ class Workflows:
         conditions = []
         if not actor.is_system and actor.organisation is not None:
             # parties is stored as json.dumps(...): the organisation appears as a quoted value
-            conditions.append(instances.c.parties.contains(": " + json.dumps(actor.organisation),
-                                                           autoescape=True))
+            # (searched case-sensitively, as `_may_see` compares)
+            position = sa.func.strpos if self.store.dialect == "postgresql" else sa.func.instr
+            conditions.append(position(instances.c.parties, ": " + json.dumps(actor.organisation)) > 0)
         if process_id:
             conditions.append(instances.c.process_id == process_id)
         if status:
@@ -609,9 +677,10 @@ class Workflows:
         return True
 
     def clock_state(self) -> dict[str, Any]:
-        """The time the application works with and whether it is simulated (and frozen)."""
+        """The time the application works with (UTC) and whether it is simulated (and frozen)."""
+        from datetime import timezone
         state = self.clock.state() if isinstance(self.clock, clock_module.SimulationClock) else None
-        return {"now": self.clock.now(), "simulated": state is not None,
+        return {"now": self.clock.now().astimezone(timezone.utc), "simulated": state is not None,
                 "frozen": bool(state and state.frozen)}
 
     def set_simulation_clock(self, actor: Actor, moment: datetime | None, frozen: bool = False) -> dict[str, Any]:

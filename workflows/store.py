@@ -476,6 +476,10 @@ class Store:
                            task_id=task_id)
         return dict(row._mapping)
 
+    def open_tasks_of(self, conn: Connection, instance_id: int) -> list[dict[str, Any]]:
+        return [dict(r._mapping) for r in conn.execute(_KEPT_TASKS.add_columns(open_tasks.c.lane),
+                                                       {"p_id": instance_id})]
+
     def open_tasks_of_case_of(self, conn: Connection, task_id: str) -> list[dict[str, Any]]:
         """All open tasks of the case the given open task belongs to (one query)."""
         rows = [dict(r._mapping) for r in conn.execute(_OPEN_TASKS_OF_CASE_OF_TASK, {"p_task": task_id})]
