@@ -41,7 +41,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .cases import bp as cases_bp
     from .home import bp as home_bp
     from .inbox import bp as inbox_bp
-    for blueprint in (auth_bp, home_bp, inbox_bp, cases_bp, board_bp):
+    from .models import bp as models_bp
+    for blueprint in (auth_bp, home_bp, inbox_bp, cases_bp, board_bp, models_bp):
         app.register_blueprint(blueprint)
     from .api import init_api
     init_api(app, csrf)        # /api/v1: token authentication only, hence exempt from CSRF

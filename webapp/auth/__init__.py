@@ -36,6 +36,10 @@ class User(UserMixin):
         return bool({"Leitung", PROCESS_OWNERS, ADMINS} & set(self.groups))
 
     @property
+    def is_process_owner(self) -> bool:
+        return PROCESS_OWNERS in self.groups
+
+    @property
     def actor(self) -> Actor:
         return Actor(self.username, frozenset(self.groups), self.organisation)
 

@@ -1,0 +1,166 @@
+"""Process owners: model list with versions, BPMN editor (bpmn-js Modeler with properties
+panel), validation, deployment and migration of running cases to a newer version."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, request,
+                   send_from_directory, url_for)
+from flask_login import current_user, login_required
+
+from workflows.domain import ModelError, NotFound
+
+from .. import services
+
+bp = Blueprint("models", __name__, url_prefix="/modelle")
+
+VENDOR = Path(__file__).resolve().parents[2] / "node_modules"
+#: what the editor page loads from node_modules (installed by `npm ci`), nothing else
+VENDOR_FILES = {
+    "bpmn-js/bpmn-modeler.js": "bpmn-js/dist/bpmn-modeler.production.min.js",
+    "bpmn-js/diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
+    "bpmn-js/bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
+    "bpmn-js/bpmn-font/css/bpmn.css": "bpmn-js/dist/assets/bpmn-font/css/bpmn.css",
+    **{f"bpmn-js/bpmn-font/font/bpmn.{ext}": f"bpmn-js/dist/assets/bpmn-font/font/bpmn.{ext}"
+       for ext in ("woff2", "woff", "ttf", "eot", "svg")},
+    "properties-panel/properties-panel.js": "bpmn-js-properties-panel/dist/bpmn-js-properties-panel.umd.js",
+    "properties-panel/properties-panel.css": "@bpmn-io/properties-panel/dist/assets/properties-panel.css",
+}
+
+EMPTY_DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="Definitions_neu" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="{pid}" name="Neues Verfahren" isExecutable="true">
+    <bpmn:startEvent id="start" name="Start" />
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="diagramm">
+    <bpmndi:BPMNPlane id="ebene" bpmnElement="{pid}">
+      <bpmndi:BPMNShape id="start_di" bpmnElement="start"><dc:Bounds x="180" y="160" width="36" height="36" /></bpmndi:BPMNShape>
+    </bpmndi:BPMNPlane>
+  </bpmndi:BPMNDiagram>
+</bpmn:definitions>
+"""
+
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,120}\.(bpmn|json)$")
+
+
+@bp.route("/")
+@login_required
+def index():
+    return render_template("models/index.html", models=services().model_overview(current_user.actor))
+
+
+@bp.route("/editor/")
+@bp.route("/<process_id>/editor")
+@login_required
+def editor(process_id: str | None = None):
+    services().model_overview(current_user.actor)          # process owners only
+    return render_template("models/editor.html", process_id=process_id)
+
+
+@bp.route("/<process_id>/quelle.json")
+@login_required
+def source(process_id: str):
+    return jsonify(services().model_source(process_id, current_user.actor))
+
+
+@bp.route("/neu/quelle.json")
+@login_required
+def new_source():
+    services().model_overview(current_user.actor)
+    return jsonify({"process_id": None, "version": None, "main": "neues_verfahren.bpmn",
+                    "xml": EMPTY_DIAGRAM.replace("{pid}", "neues_verfahren"), "forms": {}, "others": {}})
+
+
+def _posted_files() -> tuple[dict[str, str], str]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("files"), dict) or not isinstance(body.get("main"), str):
+        abort(400)
+    files = body["files"]
+    if not all(isinstance(k, str) and _NAME.match(k) and isinstance(v, str) for k, v in files.items()):
+        raise ModelError("Ungültiger Dateiname (erlaubt: Buchstaben, Ziffern, _ . -, Endung .bpmn oder .json).")
+    return files, body["main"]
+
+
+@bp.route("/pruefen", methods=["POST"])
+@login_required
+def validate():
+    try:
+        files, main = _posted_files()
+    except ModelError as err:
+        return jsonify({"problems": [{"element_id": None, "line": None, "message": err.message,
+                                      "severity": "fehler", "file_name": None}]})
+    return jsonify({"problems": services().validate_model(files, main, current_user.actor)})
+
+
+@bp.route("/bereitstellen", methods=["POST"])
+@login_required
+def deploy():
+    try:
+        files, main = _posted_files()
+        version = services().deploy_checked_model(files, main, current_user.actor)
+    except ModelError as err:
+        problems = err.details.get("problems") or [{"element_id": err.element_id, "line": err.line,
+                                                     "message": err.message, "severity": "fehler",
+                                                     "file_name": err.file_name}]
+        return jsonify({"problems": problems}), 422
+    return jsonify({"version": version["version"], "process_id": version["process_id"],
+                    "message": f"Version {version['version']} von „{version['name']}“ ist bereitgestellt.",
+                    "list_url": url_for("models.index")})
+
+
+@bp.route("/<process_id>/migration")
+@login_required
+def migration(process_id: str):
+    workflows = services()
+    actor = current_user.actor
+    model = next((m for m in workflows.model_overview(actor) if m["process_id"] == process_id), None)
+    if model is None:
+        raise NotFound("Dieses Verfahren gibt es nicht.")
+    cases = workflows.running_cases_of(process_id, actor)
+    diff_key = request.args.get("fall")
+    diff = None
+    if diff_key and any(c["business_key"] == diff_key for c in cases):
+        diff = workflows.model_diff(diff_key, model["latest"]["id"], actor) if \
+            next(c for c in cases if c["business_key"] == diff_key)["model_version_id"] != model["latest"]["id"] else None
+    return render_template("models/migration.html", model=model, cases=cases, diff=diff, diff_key=diff_key)
+
+
+@bp.route("/<process_id>/migration", methods=["POST"])
+@login_required
+def migrate(process_id: str):
+    workflows = services()
+    keys = request.form.getlist("vorgang")
+    if not keys:
+        flash("Bitte wählen Sie mindestens einen Vorgang aus.", "error")
+        return redirect(url_for("models.migration", process_id=process_id))
+    try:
+        version_id = int(request.form.get("version_id", ""))
+    except ValueError:
+        abort(400)
+    result = workflows.migrate_cases(keys, version_id, current_user.actor)
+    if result["migrated"]:
+        flash(f"Umgestellt: {', '.join(result['migrated'])}.", "info")
+    for key, reason in result["refused"].items():
+        flash(f"{key}: {reason}", "error")
+    return redirect(url_for("models.migration", process_id=process_id))
+
+
+@bp.route("/<process_id>/<int:version_id>/modell.bpmn")
+@login_required
+def download(process_id: str, version_id: int):
+    services().model_overview(current_user.actor)
+    response = Response(services().model_xml(version_id), mimetype="application/xml")
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", process_id)
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe}.bpmn"'
+    return response
+
+
+@bp.route("/vendor/<path:name>")
+@login_required
+def vendor(name: str):
+    """bpmn-js Modeler and properties panel from node_modules (allow-listed files only)."""
+    if name not in VENDOR_FILES:
+        abort(404)
+    target = VENDOR / VENDOR_FILES[name]
+    return send_from_directory(target.parent, target.name, max_age=3600)
