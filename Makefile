@@ -22,7 +22,7 @@ endef
 
 node_modules/.installed: package.json package-lock.json
 	$(call ensure_debs,$(RUNTIME_DEBS))
-	npm ci --no-audit --no-fund --loglevel=error
+	SCARF_ANALYTICS=false npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 $(STAMP): pyproject.toml

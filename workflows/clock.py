@@ -88,7 +88,7 @@ class SimulationClock:
     def now(self) -> datetime:
         real = datetime.now(timezone.utc)
         state = self.state()
-        return state.now(real) if state else real
+        return state.now(real).astimezone(timezone.utc) if state else real
 
 
 _current: contextvars.ContextVar[Clock] = contextvars.ContextVar("clock", default=SystemClock())

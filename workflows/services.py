@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from sqlalchemy.engine import Connection
 
 from . import clock as clock_module
-from . import bescheid, engine, notifications, schemaforms
+from . import bescheid, engine, notifications, schemaforms, validation
 from .clock import Clock
 from . import board as board_module
 from .board import BoardQuery
@@ -105,7 +105,8 @@ class Workflows:
         """Validate and store a new version of a process model.
 
         `files` holds the BPMN file (`main`, or the only .bpmn), BPMN files its call
-        activities need, and the JSON forms its user tasks name. Nothing invalid is stored.
+        activities need, and the JSON forms its user tasks name. Nothing invalid is stored:
+        every rule of workflows.validation applies (ModelError with all problems otherwise).
         """
         _require(actor.is_system or PROCESS_OWNERS in actor.groups,
                  "Nur Prozessverantwortliche dürfen Modelle bereitstellen.")
@@ -114,6 +115,12 @@ class Workflows:
         main = main or (bpmn_names[0] if len(bpmn_names) == 1 else None)
         if main not in texts:
             raise InvalidInput("Bitte geben Sie an, welche BPMN-Datei bereitgestellt werden soll.")
+        problems = validation.validate(texts, main)
+        if validation.has_errors(problems):
+            first = next(p for p in problems if p.severity == validation.ERROR)
+            error = ModelError(first.message, element_id=first.element_id, line=first.line, file_name=first.file_name)
+            error.details["problems"] = [p.to_dict() for p in problems]
+            raise error
         model = engine.parse_model(_bpmn_files(texts), engine.main_process_id(texts[main].encode(), main))
         _check_forms(model, texts)
         with self._step() as (conn, now):
@@ -308,24 +315,10 @@ class Workflows:
 
     def validate_model(self, files: dict[str, bytes | str], main: str, actor: Actor) -> list[dict[str, Any]]:
         """Every problem of a model (element, line, German message), for the editor."""
-        from . import migration, validation
+        from . import migration
         migration.require_owner(actor, "Modelle prüfen")
         texts = {name: _text(name, content) for name, content in files.items()}
         return [p.to_dict() for p in validation.validate(texts, main)]
-
-    def deploy_checked_model(self, files: dict[str, bytes | str], main: str, actor: Actor) -> dict[str, Any]:
-        """Validate again (all our rules) and deploy; ModelError with every problem otherwise."""
-        from . import migration, validation
-        migration.require_owner(actor, "Modelle bereitstellen")
-        texts = {name: _text(name, content) for name, content in files.items()}
-        problems = validation.validate(texts, main)
-        if validation.has_errors(problems):
-            first = next(p for p in problems if p.severity == validation.ERROR)
-            error = ModelError(first.message, element_id=first.element_id, line=first.line,
-                               file_name=first.file_name)
-            error.details["problems"] = [p.to_dict() for p in problems]
-            raise error
-        return self.deploy_model(texts, actor, main=main)
 
     def model_overview(self, actor: Actor) -> list[dict[str, Any]]:
         """The procedures with all their versions (who deployed when, running cases), newest first."""

@@ -3,13 +3,15 @@ when the Makefile's server runs), users of every role and their API tokens."""
 from __future__ import annotations
 
 import shutil
+from datetime import datetime, timezone
 
 import pytest
 
 from webapp import create_app
 from webapp.api import tokens
 from webapp.auth import hash_password
-from workflows.domain import ADMINS, PROCESS_OWNERS
+from workflows.clock import BERLIN, SimulationState
+from workflows.domain import PROCESS_OWNERS
 
 from ..conftest import PARTIES_LVR, _empty, read
 
@@ -23,6 +25,7 @@ USERS = {
     "paula.prozess": (None, [PROCESS_OWNERS]),
 }
 
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=BERLIN)
 CONFIG = {"ENV_NAME": "test", "CLOCK": "simulation", "SECRET_KEY": "api-test"}
 
 
@@ -40,29 +43,16 @@ def make_app(request, tmp_path, sqlite_template, **config):
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def app(request, tmp_path, sqlite_template):
-    """The app in test configuration (simulation clock) with the users above."""
+    """The app in test configuration with the users above; the simulation clock stands at NOW."""
     app = make_app(request, tmp_path, sqlite_template)
     store = app.extensions["workflows"].store
+    store.save_simulation(SimulationState(NOW, datetime.now(timezone.utc), frozen=True))
     with store.transaction() as conn:
         for username, (organisation, groups) in USERS.items():
             store.add_user(conn, username=username, display_name=username, organisation=organisation,
                            groups=groups, password_hash=hash_password("richtig-langes-passwort"))
     yield app
     store.dispose()
-
-
-@pytest.fixture
-def sqlite_app(tmp_path, sqlite_template):
-    """The same app, SQLite only (for tests of the web layer that need no second database)."""
-    app = create_app({**CONFIG, "DATABASE_URL": f"sqlite:///{_copy(tmp_path, sqlite_template)}"})
-    yield app
-    app.extensions["workflows"].store.dispose()
-
-
-def _copy(tmp_path, sqlite_template):
-    path = tmp_path / "api-sqlite.db"
-    shutil.copy(sqlite_template, path)
-    return path
 
 
 class Api:
@@ -126,5 +116,3 @@ def assert_error(response, status: int, code: str, text: str | None = None) -> d
         assert text in body["message"], body["message"]
     return body
 
-
-ADMIN_GROUPS = [ADMINS]

@@ -32,7 +32,7 @@ def with_extra_step(xml: str = FIVE) -> str:
 
 
 def deploy(services, xml):
-    return services.deploy_checked_model({"fuenf_schritte.bpmn": xml}, "fuenf_schritte.bpmn", OWNER)
+    return services.deploy_model({"fuenf_schritte.bpmn": xml}, OWNER, main="fuenf_schritte.bpmn")
 
 
 def start(services, key):
@@ -119,7 +119,7 @@ def test_only_process_owners_deploy_validate_or_migrate(services):
     start(services, "A-1")
     v2 = deploy(services, with_extra_step())
     files = {"fuenf_schritte.bpmn": FIVE}
-    for call in (lambda: services.deploy_checked_model(files, "fuenf_schritte.bpmn", SACHBEARBEITUNG_LVR),
+    for call in (lambda: services.deploy_model(files, SACHBEARBEITUNG_LVR, main="fuenf_schritte.bpmn"),
                  lambda: services.validate_model(files, "fuenf_schritte.bpmn", SACHBEARBEITUNG_LVR),
                  lambda: services.migrate_cases(["A-1"], v2["id"], SACHBEARBEITUNG_LVR),
                  lambda: services.model_diff("A-1", v2["id"], SACHBEARBEITUNG_LVR),

@@ -31,8 +31,10 @@ angezeigt und können widerrufen werden. Ohne, mit ungültigem oder widerrufenem
 **Fehler** sind immer JSON: `{"code": "…", "message": "<deutsche Meldung>", "details": {…}}`.
 Codes: `nicht_angemeldet` (401), `keine_berechtigung` (403), `nicht_gefunden` (404), `konflikt` (409:
 jemand anderes war schneller oder der Vorgang erwartet das gerade nicht – es wurde nichts gespeichert),
-`ungueltige_eingabe` bzw. `modell_ungueltig` (422; `details.fields` nennt Feld → Meldung),
-`ungueltige_anfrage` (400), `zu_gross` (413), `falsches_format` (415), `interner_fehler` (500).
+`ungueltige_eingabe`, `modell_ungueltig` bzw. `skriptfehler` (422; `details.fields` nennt Feld → Meldung),
+`ungueltige_anfrage` (400), `methode_nicht_erlaubt` (405, mit `Allow`), `zu_gross` (413, Anfragen bis 16 MB),
+`falsches_format` (415), `interner_fehler` (500). Eine Aufgabe, die beim Erledigen nicht mehr offen ist,
+ergibt 409 (`konflikt`), nicht 404: Ihre Eingaben wurden nicht gespeichert.
 """
 
 bp = Blueprint("api", __name__, url_prefix=PREFIX, static_folder="static", static_url_path="/static",

@@ -114,7 +114,9 @@ def send_message(args, business_key: str):
 @bp.response(204, description="Der Kommentar wurde gespeichert")
 @bp.errors(400, 401, 403, 404, 413, 415)
 def add_comment(args, business_key: str):
-    """Kommentar zur Akte schreiben"""
+    """Kommentar zur Akte schreiben
+
+    Der Kommentar erscheint in der Akte mit Verfasserin und Zeitpunkt und wird im Verlauf vermerkt."""
     services().add_comment(checked_key(business_key), args["text"], actor())
     return Response(status=204)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from workflows.clock import BERLIN
+from workflows.domain import InvalidInput
 
 from .common import ApiBlueprint, accepts, actor, services
 from .schemas import ClockArgs, ClockSchema
@@ -19,7 +20,9 @@ bp = ApiBlueprint("api_clock", __name__, tag="Simulationsuhr", url_prefix="/cloc
 @bp.response(200, ClockSchema)
 @bp.errors(401)
 def get_clock():
-    """Uhrzeit der Anwendung lesen"""
+    """Uhrzeit der Anwendung lesen
+
+    Die Zeit, mit der Fristen, Timer und Verlauf arbeiten (UTC), und ob sie simuliert ist."""
     return services().clock_state()
 
 
@@ -34,7 +37,10 @@ def set_clock(args):
     `now` ohne Zeitzone gilt als deutsche Zeit; `frozen` hält die Zeit an. Alle Prozesse (auch der
     Timer-Worker) sehen die neue Zeit spätestens nach einer Sekunde. Nur Prozessverantwortliche
     und Administration (sonst 403)."""
-    moment = datetime.fromisoformat(args["now"])
+    try:
+        moment = datetime.fromisoformat(args["now"])
+    except ValueError:          # the pattern lets only existing moments through; to be safe
+        raise InvalidInput("Diesen Zeitpunkt gibt es nicht.", field="now") from None
     moment = moment if moment.tzinfo else moment.replace(tzinfo=BERLIN)
     return services().set_simulation_clock(actor(), moment, args["frozen"])
 
@@ -43,5 +49,8 @@ def set_clock(args):
 @bp.response(200, ClockSchema, description="Die Anwendung arbeitet wieder mit der echten Zeit")
 @bp.errors(401, 403)
 def reset_clock():
-    """Simulationsuhr zurücksetzen (echte Zeit)"""
+    """Simulationsuhr zurücksetzen (echte Zeit)
+
+    Danach arbeitet die Anwendung wieder mit der echten Zeit. Nur Prozessverantwortliche und
+    Administration (sonst 403)."""
     return services().set_simulation_clock(actor(), None)

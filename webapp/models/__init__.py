@@ -98,7 +98,7 @@ def validate():
 def deploy():
     try:
         files, main = _posted_files()
-        version = services().deploy_checked_model(files, main, current_user.actor)
+        version = services().deploy_model(files, current_user.actor, main=main)
     except ModelError as err:
         problems = err.details.get("problems") or [{"element_id": err.element_id, "line": err.line,
                                                      "message": err.message, "severity": "fehler",
