@@ -357,6 +357,18 @@ class Workflows:
         from . import migration
         return migration.migrate_cases(self, business_keys, new_version_id, actor)
 
+    def test_run(self, process_id: str, data: dict[str, Any], days: int, actor: Actor) -> list[dict[str, Any]]:
+        """Run a new case of the newest version in a throwaway store and fast-forward `days`."""
+        from . import migration, testrun
+        migration.require_owner(actor, "Testläufe starten")
+        if not 1 <= days <= 3660:
+            raise InvalidInput("Bitte einen Zeitraum von 1 bis 3660 Tagen angeben.", field="tage")
+        data = engine.check_data(dict(data))
+        with self.store.read() as conn:
+            version = self.store.latest_model_version(conn, process_id)
+        main = next(name for name, text in version["files"].items() if text == version["bpmn_xml"])
+        return testrun.run(version["files"], main, process_id, data, self.clock.now(), days)
+
     def running_cases_of(self, process_id: str, actor: Actor) -> list[dict[str, Any]]:
         from . import migration
         return migration.cases_by_version(self, process_id, actor)

@@ -2,6 +2,7 @@
 panel), validation, deployment and migration of running cases to a newer version."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_
                    send_from_directory, url_for)
 from flask_login import current_user, login_required
 
-from workflows.domain import ModelError, NotFound
+from workflows.domain import DomainError, ModelError, NotFound
 
 from .. import services
 
@@ -144,6 +145,28 @@ def migrate(process_id: str):
     for key, reason in result["refused"].items():
         flash(f"{key}: {reason}", "error")
     return redirect(url_for("models.migration", process_id=process_id))
+
+
+@bp.route("/<process_id>/testlauf", methods=["GET", "POST"])
+@login_required
+def test_run(process_id: str):
+    """Start a throwaway case, fast-forward time, see which timers fire (no real case touched)."""
+    events, error = None, None
+    raw = request.form.get("daten", "{}")
+    days = request.form.get("tage", 400, type=int) or 400
+    if request.method == "POST":
+        try:
+            data = json.loads(raw or "{}")
+            events = services().test_run(process_id, data if isinstance(data, dict) else {"_": data}, days,
+                                         current_user.actor)
+        except json.JSONDecodeError as err:
+            error = f"Die Startdaten sind kein gültiges JSON: {err.msg} (Zeile {err.lineno})."
+        except DomainError as err:
+            error = err.message
+    else:
+        services().model_source(process_id, current_user.actor)     # 404 / 403 before showing the form
+    return render_template("models/testrun.html", process_id=process_id, raw=raw, days=days, events=events,
+                           error=error), (422 if error else 200)
 
 
 @bp.route("/<process_id>/<int:version_id>/modell.bpmn")
