@@ -61,12 +61,14 @@ class _CheckedEnvironment(TaskDataEnvironment):
     def evaluate(self, expression, context, external_context=None):
         scripting.check_expression(expression)
         self.globals = scripting.safe_globals()
-        return super().evaluate(expression, context, external_context)
+        with scripting.step_budget():
+            return super().evaluate(expression, context, external_context)
 
     def execute(self, script, context, external_context=None):
         scripting.check_script(script)
         self.globals = scripting.safe_globals()
-        return super().execute(script, context, external_context)
+        with scripting.step_budget():
+            return super().execute(script, context, external_context)
 
 
 class _CaseScriptEngine(PythonScriptEngine):

@@ -10,6 +10,8 @@ Scripts run with the small set of builtins below and the helpers the engine adds
 from __future__ import annotations
 
 import ast
+import sys
+from contextlib import contextmanager
 from functools import lru_cache
 
 from .domain import ScriptError
@@ -47,6 +49,35 @@ SAFE_BUILTINS = {
     "range": _bounded_range, "round": round, "set": set, "sorted": sorted, "str": str,
     "sum": sum, "tuple": tuple, "zip": zip, "None": None, "True": True, "False": False,
 }
+
+
+MAX_STEPS = 200_000
+
+
+@contextmanager
+def step_budget(limit: int = MAX_STEPS):
+    """Stop a script after `limit` executed lines (loops and comprehensions included), so an
+    allowed but enormous loop cannot hold a worker. Only the script's own frames are counted."""
+    steps = 0
+
+    def local(frame, event, arg):
+        nonlocal steps
+        if event == "line":
+            steps += 1
+            if steps > limit:
+                raise ScriptError(f"Das Skript wurde nach {limit:,} Schritten abgebrochen "
+                                  "(Endlosschleife oder zu große Schleife?).".replace(",", "."))
+        return local
+
+    def global_(frame, event, arg):
+        return local if frame.f_code.co_filename == "<string>" else None
+
+    previous = sys.gettrace()
+    sys.settrace(global_)
+    try:
+        yield
+    finally:
+        sys.settrace(previous)
 
 
 def safe_globals() -> dict:

@@ -221,6 +221,17 @@ notifications = sa.Table(
     sa.Column("last_error", sa.Text),
 )
 
+login_attempts = sa.Table(
+    "login_attempts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("success", sa.Boolean, nullable=False),
+    sa.Index("ix_login_attempts_username_at", "username", "at"),
+    sa.Index("ix_login_attempts_address_at", "address", "at"),
+)
+
 settings = sa.Table(
     "settings", metadata,
     sa.Column("key", sa.String(100), primary_key=True),
@@ -720,6 +731,19 @@ class Store:
                                       users.c.organisation)
                             .where(users.c.active.is_(True), users.c.email.is_not(None), users.c.email != ""))
         return [{**dict(r._mapping), "groups": json.loads(r.groups)} for r in rows]
+
+    # -- login attempts (rate limiting)
+
+    def record_login(self, conn: Connection, *, username: str, address: str, at: datetime, success: bool) -> None:
+        conn.execute(login_attempts.insert().values(username=username[:100], address=address[:64], at=at,
+                                                    success=success))
+
+    def failed_logins(self, conn: Connection, *, username: str, address: str, since: datetime) -> tuple[int, int]:
+        """Failed attempts since `since` for this user name and for this address."""
+        failed = sa.and_(login_attempts.c.at >= since, login_attempts.c.success.is_(False))
+        by_user = conn.execute(sa.select(sa.func.count()).where(failed, login_attempts.c.username == username[:100])).scalar()
+        by_address = conn.execute(sa.select(sa.func.count()).where(failed, login_attempts.c.address == address[:64])).scalar()
+        return by_user, by_address
 
     # -- simulation clock
 

@@ -133,3 +133,22 @@ def test_values_are_shown_the_german_way():
     assert wert({"dokument_id": 3, "name": "Konzeption.pdf"}) == "Konzeption.pdf"
     assert wert("2026-13-45") == "2026-13-45"                       # not a date: shown as typed
     assert datum("2026-03-29T23:30:00+00:00") == "30.03.2026"       # German local day
+
+
+def test_login_is_rate_limited_per_user_name(app):
+    from datetime import datetime, timedelta, timezone
+
+    from workflows.clock import SimulationState
+    store = app.extensions["workflows"].store
+    start = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
+    store.save_simulation(SimulationState(start, datetime.now(timezone.utc), True))
+    app.extensions["workflows"].clock.invalidate()
+    client = app.test_client()
+    for _ in range(5):
+        assert login(client, password="falsch").status_code == 401
+    blocked = login(client)                                   # even the right password waits
+    assert blocked.status_code == 429
+    assert "Zu viele fehlgeschlagene Anmeldeversuche" in blocked.get_data(as_text=True)
+    store.save_simulation(SimulationState(start + timedelta(minutes=16), datetime.now(timezone.utc), True))
+    app.extensions["workflows"].clock.invalidate()
+    assert login(client).status_code == 302                   # after the window it works again

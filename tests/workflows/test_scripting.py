@@ -54,3 +54,30 @@ def test_safe_builtins_have_no_escape_hatches():
         assert name not in SAFE_BUILTINS
     with pytest.raises(ScriptError):
         SAFE_BUILTINS["range"](10 ** 6)
+
+
+def test_huge_loops_are_stopped_by_the_step_budget():
+    from workflows.scripting import step_budget
+    source = "total = 0\nfor a in range(10000):\n    for b in range(10000):\n        total = total + 1"
+    check_script(source)                                   # allowed by the AST rules …
+    code = compile(source, "<string>", "exec")
+    with pytest.raises(ScriptError, match="abgebrochen"):  # … but stopped while running
+        with step_budget(50_000):
+            exec(code, {"__builtins__": dict(SAFE_BUILTINS)})
+    scope = {"__builtins__": dict(SAFE_BUILTINS)}
+    with step_budget(50_000):                              # ordinary scripts are unaffected
+        exec(compile("x = sum([i for i in range(100)])", "<string>", "exec"), scope)
+    assert scope["x"] == 4950
+
+
+def test_budget_applies_inside_the_engine():
+    from workflows import engine
+    from ..conftest import read
+    source = read("fuenf_schritte.bpmn").replace(
+        '<bpmn:userTask id="t1" name="Antrag erfassen">', '<bpmn:scriptTask id="t1" name="Rechnen">').replace(
+        '<bpmn:outgoing>f1</bpmn:outgoing></bpmn:userTask>',
+        '<bpmn:outgoing>f1</bpmn:outgoing><bpmn:script>n = 0\nfor a in range(10000):\n'
+        '    for b in range(10000):\n        n = n + 1</bpmn:script></bpmn:scriptTask>', 1)
+    model = engine.parse_model({"rechnen.bpmn": source})
+    with pytest.raises(ScriptError, match="abgebrochen"):
+        engine.start(model)

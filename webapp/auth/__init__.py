@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
@@ -15,6 +16,16 @@ from workflows.domain import ADMINS, PROCESS_OWNERS, Actor
 from .. import login_manager
 
 bp = Blueprint("auth", __name__)
+
+#: Guessing passwords: after this many failures within the window, wait (per name / per address).
+LOCKOUT_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_ADDRESS = 20
+
+
+def _now():
+    from .. import services
+    return services().clock.now()
 
 # Compared against when the user does not exist, so both cases take the same time.
 _DUMMY_HASH = generate_password_hash("kein-benutzer")
@@ -76,11 +87,21 @@ def login():
         return redirect(url_for("home.index"))
     form, status = LoginForm(), 200
     if form.validate_on_submit():
-        store = _store()
+        store, username = _store(), form.username.data.strip()
+        address = request.remote_addr or "unbekannt"
+        now = _now()
         with store.read() as conn:
-            row = store.user(conn, form.username.data.strip())
+            by_user, by_address = store.failed_logins(conn, username=username, address=address,
+                                                      since=now - LOCKOUT_WINDOW)
+            row = store.user(conn, username)
+        if by_user >= MAX_FAILURES_PER_USER or by_address >= MAX_FAILURES_PER_ADDRESS:
+            flash("Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten.", "error")
+            return render_template("auth/login.html", form=form), 429
         valid = check_password_hash(row["password_hash"] if row else _DUMMY_HASH, form.password.data)
-        if row and row["active"] and valid:
+        success = bool(row and row["active"] and valid)
+        with store.transaction() as conn:
+            store.record_login(conn, username=username, address=address, at=now, success=success)
+        if success:
             login_user(load_user(row["username"]))
             target = request.args.get("next", "")
             return redirect(target if target.startswith("/") and not target.startswith("//")
