@@ -136,9 +136,7 @@ class Workflows:
     def procedures(self) -> list[dict[str, Any]]:
         """The deployed procedures (newest version's name), for filters and start pages."""
         with self.store.read() as conn:
-            latest = {v["process_id"]: v for v in self.store.model_versions(conn)}
-        return sorted(({"process_id": pid, "name": v["name"], "version": v["version"]}
-                       for pid, v in latest.items()), key=lambda p: p["name"])
+            return self.store.procedures(conn)
 
     def model_xml(self, version_id: int) -> str:
         with self.store.read() as conn:

@@ -378,6 +378,17 @@ class Store:
             raise NotFound(f"Für „{process_id}“ ist kein Modell bereitgestellt.", process_id=process_id)
         return _model_dict(row)
 
+    def procedures(self, conn: Connection) -> list[dict[str, Any]]:
+        """Process id, name and number of each procedure's newest version, by name (model
+        versions only: this runs on every inbox and board page)."""
+        newest = (sa.select(model_versions.c.process_id, sa.func.max(model_versions.c.version).label("version"))
+                  .group_by(model_versions.c.process_id).subquery())
+        rows = conn.execute(sa.select(model_versions.c.process_id, model_versions.c.name, model_versions.c.version)
+                            .join(newest, sa.and_(newest.c.process_id == model_versions.c.process_id,
+                                                  newest.c.version == model_versions.c.version))
+                            .order_by(model_versions.c.name))
+        return [dict(r._mapping) for r in rows]
+
     def model_versions(self, conn: Connection) -> list[dict[str, Any]]:
         running = (sa.select(instances.c.model_version_id, sa.func.count().label("n"))
                    .where(instances.c.status == CaseStatus.RUNNING.value)
