@@ -53,22 +53,23 @@ spiff_timer.datetime = _ClockDatetime
 # --- scripts ---------------------------------------------------------------------------
 
 class _CheckedEnvironment(TaskDataEnvironment):
-    """Evaluates only code that passes the allow-list, with the safe builtins."""
+    """Runs only code that passes the allow-list, rewritten under the guards, with the safe
+    builtins and within the limits of steps, time and memory."""
 
     def __init__(self):
         super().__init__(environment_globals=scripting.safe_globals())
 
     def evaluate(self, expression, context, external_context=None):
-        scripting.check_expression(expression)
+        code = scripting.compile_expression(expression)
         self.globals = scripting.safe_globals()
-        with scripting.step_budget():
-            return super().evaluate(expression, context, external_context)
+        with scripting.limits():
+            return super().evaluate(code, context, external_context)
 
     def execute(self, script, context, external_context=None):
-        scripting.check_script(script)
+        code = scripting.compile_script(script)
         self.globals = scripting.safe_globals()
-        with scripting.step_budget():
-            return super().execute(script, context, external_context)
+        with scripting.limits():
+            return super().execute(code, context, external_context)
 
 
 class _CaseScriptEngine(PythonScriptEngine):
@@ -132,10 +133,21 @@ def _helpers(task) -> dict[str, Callable]:
 
 # --- models -------------------------------------------------------------------------------
 
-#: XML parser for untrusted BPMN: no entities, no network, no DTD, bounded size.
+#: XML parser for untrusted BPMN: no entities, no network, no DTD, bounded size and depth
+#: (libxml2 refuses more than 256 levels without huge_tree). The only parser of the code
+#: base: tests/security/test_xml_parse_sites.py fails on any other parse call.
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                               huge_tree=False, remove_comments=False)
 MAX_MODEL_BYTES = 5 * 1024 * 1024
+#: Encodings in which every ASCII character is its own byte, so the byte checks for
+#: "<!DOCTYPE" and "<!ENTITY" below see what the parser will see (UTF-16, UTF-7 or
+#: EBCDIC would hide them). The MIWG reference models declare ISO-8859-1.
+_ASCII_COMPATIBLE = {"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1",
+                     "iso-8859-15", "windows-1252", "cp1252"}
+_DECLARATION = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
+#: libxml2's messages for limits it enforces -> German
+_LIMITS = [("Excessive depth", "Das XML ist zu tief verschachtelt (höchstens 256 Ebenen)."),
+           ("amplification", "Das XML vervielfacht sich beim Lesen (Entitäten) und wird abgelehnt.")]
 
 
 @dataclass
@@ -152,18 +164,39 @@ class ProcessModel:
 
 
 def parse_xml(content: bytes | str, file_name: str = "model.bpmn"):
-    """Parse untrusted XML safely; ModelError with the line for malformed input."""
+    """Parse untrusted XML safely; ModelError with the line for malformed input.
+
+    Refuses before parsing what could smuggle a DTD past the checks (other encodings,
+    NUL bytes), and after parsing any DTD that got through (defence in depth)."""
     data = content.encode() if isinstance(content, str) else content
     if len(data) > MAX_MODEL_BYTES:
         raise ModelError(f"Die Datei ist größer als {MAX_MODEL_BYTES // (1024 * 1024)} MB.",
                          file_name=file_name)
-    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
+    if not data.strip():
+        raise ModelError("Die Datei ist leer.", file_name=file_name)
+    start = data.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if b"\x00" in data or not start.startswith(b"<"):
+        raise ModelError("Die Datei ist kein XML in UTF-8 (Binärdaten, UTF-16 oder ein anderes Format).",
+                         file_name=file_name)
+    declared = _DECLARATION.match(start)
+    if declared and declared.group(1).decode("ascii", "replace").lower() not in _ASCII_COMPATIBLE:
+        raise ModelError(f"Die Zeichenkodierung „{declared.group(1).decode('ascii', 'replace')}“ wird "
+                         "nicht unterstützt; bitte als UTF-8 speichern.", file_name=file_name)
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise ModelError("DTDs und Entitäten sind in BPMN-Dateien nicht erlaubt.", file_name=file_name)
     try:
-        return etree.fromstring(data, parser=_XML_PARSER)
+        root = etree.fromstring(data, parser=_XML_PARSER)
     except etree.XMLSyntaxError as err:
-        raise ModelError(f"Kein wohlgeformtes XML: {err.msg}", line=err.lineno,
-                         file_name=file_name) from None
+        message = next((german for marker, german in _LIMITS if marker in (err.msg or "")),
+                       f"Kein wohlgeformtes XML: {err.msg}")
+        raise ModelError(message, line=err.lineno, file_name=file_name) from None
+    if root.getroottree().docinfo.internalDTD is not None or root.getroottree().docinfo.doctype:
+        raise ModelError("DTDs und Entitäten sind in BPMN-Dateien nicht erlaubt.", file_name=file_name)
+    include = next(root.iter("{http://www.w3.org/2001/XInclude}*"), None)
+    if include is not None:         # never expanded here; refused so no later step expands it
+        raise ModelError("XInclude ist in BPMN-Dateien nicht erlaubt.", line=include.sourceline,
+                         file_name=file_name)
+    return root
 
 
 #: SpiffWorkflow's parser messages (English) -> what a process owner reads.
@@ -467,9 +500,12 @@ def _run(step: Callable[[], Any]) -> None:
     except SpiffWorkflowException as err:
         element = getattr(getattr(err, "task_spec", None), "bpmn_id", None) or getattr(
             getattr(getattr(err, "task", None), "task_spec", None), "bpmn_id", None)
-        cause = getattr(err, "exception", None)
+        cause = getattr(err, "exception", None) or err.__cause__ or err.__context__
         if isinstance(cause, ScriptError):
             raise ScriptError(f"{cause.message} (Element {element})", element_id=element) from None
+        if isinstance(cause, NameError):
+            raise ScriptError(f"Unbekannter Name „{cause.name}“ im Skript (Element {element}): weder Feld "
+                              "des Vorgangs noch erlaubte Funktion.", element_id=element) from None
         raise ScriptError(f"Fehler im Modell bei Element {element}: {_first_line(err)}",
                           element_id=element) from None
 

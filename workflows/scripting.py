@@ -5,15 +5,18 @@ A whitelist of builtins alone is no sandbox (`().__class__.__base__.__subclasses
 escapes), hence an AST allow-list checked at deploy time and again before each run:
 no imports, no function or class definitions, no `while`, no names or attributes that
 start with an underscore, no attribute that reaches frames or string formatting.
-Scripts run with the small set of builtins below and the helpers the engine adds.
+Checked code is then rewritten so that every call and every operation that can build a
+large value goes through the guards of `script_limits` (sizes, steps, time, memory), and
+runs with the small set of builtins below and the helpers the engine adds.
 """
 from __future__ import annotations
 
 import ast
-import sys
-from contextlib import contextmanager
+import copy
+import re
 from functools import lru_cache
 
+from . import script_limits
 from .domain import ScriptError
 
 ALLOWED_NODES = (
@@ -23,85 +26,62 @@ ALLOWED_NODES = (
     ast.Constant, ast.Name, ast.Load, ast.Store, ast.Del, ast.Delete, ast.Attribute,
     ast.Subscript, ast.Slice, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.JoinedStr,
     ast.FormattedValue, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
-    ast.comprehension, ast.Starred,
+    ast.comprehension,
     ast.And, ast.Or, ast.Not, ast.Invert, ast.UAdd, ast.USub,
     ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod,
     ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot,
 )
 
 #: Attribute names that lead out of the data into the interpreter.
-FORBIDDEN_ATTRIBUTES = {"format", "format_map", "mro"}
+#: (`translate`, `maketrans` and `expandtabs` can grow a text by any factor in one call.)
+FORBIDDEN_ATTRIBUTES = {"format", "format_map", "mro", "translate", "maketrans", "expandtabs"}
 FORBIDDEN_ATTRIBUTE_PREFIXES = ("_", "gi_", "f_", "tb_", "cr_", "ag_", "co_")
 
-MAX_RANGE = 10_000
+MAX_SOURCE_CHARS = 20_000
 
-
-def _bounded_range(*args: int) -> range:
-    r = range(*args)
-    if len(r) > MAX_RANGE:
-        raise ScriptError(f"range() mit mehr als {MAX_RANGE} Elementen ist nicht erlaubt.")
-    return r
-
+#: Format specifications f-strings may use: alignment, sign, width and precision of at
+#: most two digits, a type ("{betrag:.2f}", "{nummer:04d}"); a huge width would build a huge text.
+SAFE_FORMAT_SPEC = re.compile(r"(.?[<>=^])?[+\- ]?#?0?\d{0,2}[,_]?(\.\d{1,2})?[bcdeEfFgGnosxX%]?\Z", re.S)
 
 SAFE_BUILTINS = {
     "abs": abs, "all": all, "any": any, "bool": bool, "dict": dict, "enumerate": enumerate,
     "float": float, "int": int, "len": len, "list": list, "max": max, "min": min,
-    "range": _bounded_range, "round": round, "set": set, "sorted": sorted, "str": str,
-    "sum": sum, "tuple": tuple, "zip": zip, "None": None, "True": True, "False": False,
+    "range": script_limits.bounded_range, "round": script_limits.bounded_round, "set": set,
+    "sorted": sorted, "str": str, "sum": script_limits.numeric_sum, "tuple": tuple, "zip": zip,
+    "None": None, "True": True, "False": False,
 }
 
+#: The guards rewritten scripts call (names with an underscore: scripts cannot reach them).
+GUARDS = {"_g_call": script_limits.call, "_g_method": script_limits.method,
+          "_g_binary": script_limits.binary, "_g_built": script_limits.built}
 
-MAX_STEPS = 200_000
-
-
-@contextmanager
-def step_budget(limit: int = MAX_STEPS):
-    """Stop a script after `limit` executed lines (loops and comprehensions included), so an
-    allowed but enormous loop cannot hold a worker. Only the script's own frames are counted."""
-    steps = 0
-
-    def local(frame, event, arg):
-        nonlocal steps
-        if event == "line":
-            steps += 1
-            if steps > limit:
-                raise ScriptError(f"Das Skript wurde nach {limit:,} Schritten abgebrochen "
-                                  "(Endlosschleife oder zu große Schleife?).".replace(",", "."))
-        return local
-
-    def global_(frame, event, arg):
-        return local if frame.f_code.co_filename == "<string>" else None
-
-    previous = sys.gettrace()
-    sys.settrace(global_)
-    try:
-        yield
-    finally:
-        sys.settrace(previous)
+MAX_STEPS = script_limits.MAX_STEPS
+limits = script_limits.limits
 
 
 def safe_globals() -> dict:
-    """Fresh globals for one evaluation: only the safe builtins."""
-    return {"__builtins__": dict(SAFE_BUILTINS)}
+    """Fresh globals for one evaluation: only the safe builtins and the guards."""
+    return {"__builtins__": dict(SAFE_BUILTINS), **GUARDS}
 
 
-@lru_cache(maxsize=4096)
 def check_expression(source: str) -> None:
     """Raise ScriptError unless `source` is an allowed expression (conditions, timers)."""
-    _check(source, "eval")
+    compile_expression(source)
 
 
-@lru_cache(maxsize=4096)
 def check_script(source: str) -> None:
     """Raise ScriptError unless `source` is an allowed script (script tasks)."""
-    _check(source, "exec")
+    compile_script(source)
 
 
-def _check(source: str, mode: str) -> None:
+def _check(source: str, mode: str) -> ast.AST:
+    if len(source) > MAX_SOURCE_CHARS:
+        raise ScriptError(f"Das Skript ist länger als {MAX_SOURCE_CHARS:,} Zeichen.".replace(",", "."))
     try:
         tree = ast.parse(source, mode=mode)
-    except SyntaxError as err:
-        raise ScriptError(f"Syntaxfehler in Zeile {err.lineno}: {err.msg}", line=err.lineno) from None
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as err:
+        line = getattr(err, "lineno", None)
+        raise ScriptError(f"Syntaxfehler in Zeile {line}: {getattr(err, 'msg', err)}", line=line) from None
     for node in ast.walk(tree):
         line = getattr(node, "lineno", None)
         if not isinstance(node, ALLOWED_NODES):
@@ -113,3 +93,88 @@ def _check(source: str, mode: str) -> None:
         if isinstance(node, ast.Attribute) and (
                 node.attr in FORBIDDEN_ATTRIBUTES or node.attr.startswith(FORBIDDEN_ATTRIBUTE_PREFIXES)):
             raise ScriptError(f"Attribut nicht erlaubt: .{node.attr} (Zeile {line}).", line=line)
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and isinstance(node.slice, ast.Slice):
+            raise ScriptError(f"Zuweisungen an Ausschnitte (liste[a:b] = …) sind nicht erlaubt (Zeile {line}).",
+                              line=line)
+        if isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+            parts = node.format_spec.values
+            spec = "".join(str(p.value) for p in parts if isinstance(p, ast.Constant))
+            if not all(isinstance(p, ast.Constant) for p in parts) or not SAFE_FORMAT_SPEC.match(spec):
+                raise ScriptError(f"Formatangabe nicht erlaubt: „{spec}“ (Zeile {line}); erlaubt sind "
+                                  "Ausrichtung, Breite und Nachkommastellen bis 99, z. B. „.2f“.", line=line)
+    return tree
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(source: str):
+    """The checked expression as code that runs under the guards of `script_limits`."""
+    return _compile(_check(source, "eval"))
+
+
+@lru_cache(maxsize=4096)
+def compile_script(source: str):
+    """The checked script as code that runs under the guards of `script_limits`."""
+    return _compile(_check(source, "exec"))
+
+
+def _compile(tree: ast.AST):
+    tree = ast.fix_missing_locations(_Guarded().visit(tree))
+    return compile(tree, script_limits.SCRIPT_FILE, "eval" if isinstance(tree, ast.Expression) else "exec")
+
+
+_GUARDED_OPERATORS = {ast.Add: "Add", ast.Mult: "Mult", ast.Mod: "Mod"}
+
+
+def _guard(name: str, *args: ast.expr, keywords=()) -> ast.Call:
+    return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=list(args), keywords=list(keywords))
+
+
+class _Guarded(ast.NodeTransformer):
+    """Rewrites a checked tree so every value that can grow goes through a guard: calls,
+    method calls, `+ * %` (also augmented), f-strings, slices and comprehensions."""
+
+    def visit_Call(self, node: ast.Call) -> ast.Call:
+        node = self.generic_visit(node)
+        if isinstance(node.func, ast.Attribute):
+            return _guard("_g_method", node.func.value, ast.Constant(node.func.attr), *node.args,
+                          keywords=node.keywords)
+        return _guard("_g_call", node.func, *node.args, keywords=node.keywords)
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+        node = self.generic_visit(node)
+        op = _GUARDED_OPERATORS.get(type(node.op))
+        return node if op is None else _guard("_g_binary", ast.Constant(op), node.left, node.right)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.stmt:
+        node = self.generic_visit(node)
+        op = _GUARDED_OPERATORS.get(type(node.op))
+        if op is None:
+            return node
+        current = _as_load(node.target)
+        return ast.Assign(targets=[node.target], value=_guard("_g_binary", ast.Constant(op), current, node.value))
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.FormattedValue:
+        node.value = self.visit(node.value)         # the format spec stays a plain JoinedStr
+        return node
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.Call:
+        return _guard("_g_built", self.generic_visit(node))
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        node = self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load) and isinstance(node.slice, ast.Slice):
+            return _guard("_g_built", node)
+        return node
+
+    def _comprehension(self, node: ast.expr) -> ast.Call:
+        return _guard("_g_built", self.generic_visit(node))
+
+    visit_ListComp = visit_SetComp = visit_DictComp = _comprehension
+
+
+def _as_load(target: ast.expr) -> ast.expr:
+    """The target of `x += …` read as a value (its sub-expressions are evaluated twice,
+    which is harmless: scripts have no functions with side effects on the target)."""
+    value = copy.deepcopy(target)
+    value.ctx = ast.Load()
+    return value

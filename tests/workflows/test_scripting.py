@@ -11,6 +11,8 @@ from workflows.scripting import SAFE_BUILTINS, check_expression, check_script
     "if entscheidung == 'bewilligt':\n    stufe = 2\nelse:\n    stufe = 0",
     "liste = sorted(dokumente)\nfor d in liste:\n    anzahl = len(d)",
     "text = f'{name} am {datum}'",
+    "betrag = f'{summe:.2f} EUR'\nnummer = f'{laufende_nummer:04d}'\nbreit = f'{name:<20}|'",
+    "zeilen = ', '.join(sorted(namen))\nkurz = name[:10]\nliste = liste + [1]\nliste += [2]",
 ])
 def test_ordinary_scripts_pass(source):
     check_script(source)
@@ -33,6 +35,16 @@ def test_ordinary_scripts_pass(source):
     ("with open('x') as f:\n    pass", "With"),
     ("try:\n    x = 1\nexcept Exception:\n    pass", "Try"),
     ("x = (", "Syntaxfehler"),
+    ("x = [*werte]", "Starred"),
+    ("liste[0:0] = liste", "Ausschnitte"),
+    ("x = f'{1:>1000000000}'", "Formatangabe"),
+    ("x = f'{1:{breite}}'", "Formatangabe"),
+    ("x = 'a\tb'.expandtabs(100000000)", "expandtabs"),
+    ("x = 'abc'.translate(tabelle)", "translate"),
+    ("x = str.maketrans('a', 'b')", "maketrans"),
+    ("x = eval('1')\ny = [c for c in ().__class__.__bases__]", "Attribut nicht erlaubt"),
+    ("x = 1\n" * 10_001, "länger"),
+    ("x = " + "(" * 300 + ")" * 300, "Syntaxfehler"),
 ])
 def test_escape_attempts_are_refused(source, reason):
     with pytest.raises(ScriptError) as err:
@@ -54,20 +66,6 @@ def test_safe_builtins_have_no_escape_hatches():
         assert name not in SAFE_BUILTINS
     with pytest.raises(ScriptError):
         SAFE_BUILTINS["range"](10 ** 6)
-
-
-def test_huge_loops_are_stopped_by_the_step_budget():
-    from workflows.scripting import step_budget
-    source = "total = 0\nfor a in range(10000):\n    for b in range(10000):\n        total = total + 1"
-    check_script(source)                                   # allowed by the AST rules …
-    code = compile(source, "<string>", "exec")
-    with pytest.raises(ScriptError, match="abgebrochen"):  # … but stopped while running
-        with step_budget(50_000):
-            exec(code, {"__builtins__": dict(SAFE_BUILTINS)})
-    scope = {"__builtins__": dict(SAFE_BUILTINS)}
-    with step_budget(50_000):                              # ordinary scripts are unaffected
-        exec(compile("x = sum([i for i in range(100)])", "<string>", "exec"), scope)
-    assert scope["x"] == 4950
 
 
 def test_budget_applies_inside_the_engine():
