@@ -49,7 +49,7 @@ class _Run:
         self.steps = self.built = 0
         self.deadline = time.monotonic() + seconds
         self.seconds = seconds
-        self.memory_at_start = _resident_bytes()
+        self.memory_at_start: int | None = None    # measured at the first look: short scripts never pay
 
     def line(self) -> None:
         self.steps += 1
@@ -62,7 +62,9 @@ class _Run:
     def look(self) -> None:
         if time.monotonic() > self.deadline:
             raise ScriptError(f"Das Skript wurde nach {self.seconds:g} Sekunden abgebrochen (Zeitgrenze).")
-        if _resident_bytes() - self.memory_at_start > self.max_memory:
+        if self.memory_at_start is None:
+            self.memory_at_start = _resident_bytes()
+        elif _resident_bytes() - self.memory_at_start > self.max_memory:
             raise ScriptError(f"Das Skript wurde abgebrochen: es brauchte mehr als "
                               f"{self.max_memory // (1024 * 1024)} MB Arbeitsspeicher.")
 
