@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template
+from flask.json.provider import DefaultJSONProvider
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
@@ -21,8 +22,19 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = "Bitte melden Sie sich an."
 
 
+class _JSONProvider(DefaultJSONProvider):
+    """Deeply nested JSON in a request is the client's error (400), not a RecursionError (500)."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("Das JSON ist zu tief verschachtelt.") from None
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    app.json = _JSONProvider(app)
     app.config.update(config_module.load(test_config))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("spiff", "alembic.runtime.plugins"):     # a line per task state change otherwise
@@ -80,6 +92,16 @@ def _register_error_pages(app: Flask) -> None:
     def wrong_method(_err):
         return render_template("error.html", message="Diese Aktion ist so nicht möglich.", status=405), 405
 
+    @app.errorhandler(413)
+    def too_large(_err):
+        limit = (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+        return render_template("error.html", status=413, message=f"Die Anfrage ist zu groß (höchstens {limit} MB, "
+                               "Dateien bis 10 MB). Es wurde nichts gespeichert."), 413
+
+    @app.errorhandler(415)
+    def wrong_type(_err):
+        return render_template("error.html", status=415, message="Dieses Format wird hier nicht angenommen."), 415
+
     @app.errorhandler(404)
     def not_found(_err):
         return render_template("error.html", message="Diese Seite gibt es nicht.", status=404), 404
@@ -90,12 +112,16 @@ def _register_error_pages(app: Flask) -> None:
                                "Es wurde nichts gespeichert.", status=500), 500
 
 
+#: no framing (clickjacking), no plugins, forms and <base> only to this site
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; object-src 'none'; "
+                           "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+
+
 def _register_security_headers(app: Flask) -> None:
     @app.after_request
     def headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy",
-                                    "default-src 'self'; img-src 'self' data:; style-src 'self'")
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response

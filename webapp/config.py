@@ -33,6 +33,8 @@ def load(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        # largest request (a 10 MB document plus the form); larger ones get a German 413
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     }
     config.update(overrides or {})
     if config["ENV_NAME"] not in ("production", "demo", "test"):

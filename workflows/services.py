@@ -754,6 +754,9 @@ def _check_forms(model: engine.ProcessModel, files: dict[str, str]) -> None:
         except json.JSONDecodeError as err:
             raise ModelError(f"Das Formular „{form}“ ist kein gültiges JSON: {err.msg}",
                              element_id=task_name, line=err.lineno, file_name=form) from None
+        except RecursionError:
+            raise ModelError(f"Das Formular „{form}“ ist zu tief verschachtelt.", element_id=task_name,
+                             file_name=form) from None
         try:
             schemaforms.check_schema(schema)
         except ValueError as err:

@@ -226,10 +226,14 @@ def form_problem(form: str, files: dict[str, str]) -> str | None:
         schema = json.loads(files[form])
     except json.JSONDecodeError as err:
         return f"Das Formular „{form}“ ist kein gültiges JSON: {err.msg} (Zeile {err.lineno})."
+    except RecursionError:
+        return f"Das Formular „{form}“ ist zu tief verschachtelt."
     try:
         schemaforms.check_schema(schema)
     except ValueError as err:
         return f"Das Formular „{form}“ ist kein gültiges Formular: {err}"
+    except RecursionError:
+        return f"Das Formular „{form}“ ist zu tief verschachtelt."
     for name in (schema.get("properties") or {}) if isinstance(schema, dict) else ():
         problem = engine.field_name_problem(name)
         if problem:

@@ -2,9 +2,12 @@
 limit, JSON errors and the documentation of error responses."""
 from __future__ import annotations
 
+import json
+
 import flask_smorest
 import marshmallow as ma
 from flask import current_app, g, request
+from webargs.flaskparser import FlaskParser
 
 from workflows.domain import Actor
 from workflows.services import Workflows
@@ -53,9 +56,21 @@ def before_request():
         flask_smorest.abort(415, message="Bitte senden Sie die Dateien als multipart/form-data.")
 
 
+class _Parser(FlaskParser):
+    """Deeply nested JSON is invalid JSON (400), not a RecursionError (500)."""
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            raise json.JSONDecodeError("zu tief verschachtelt", "", 0) from None
+
+
 class ApiBlueprint(flask_smorest.Blueprint):
     """A resource of the API: its routes carry its (German) tag, need a token unless
     `@public`, and answer every error as JSON."""
+
+    ARGUMENTS_PARSER = _Parser()
 
     def __init__(self, name: str, import_name: str, *, tag: str, description: str, url_prefix: str = ""):
         super().__init__(name, import_name, url_prefix=PREFIX + url_prefix, description=description)

@@ -10,7 +10,7 @@ from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_
                    send_from_directory, url_for)
 from flask_login import current_user, login_required
 
-from workflows.domain import DomainError, ModelError, NotFound
+from workflows.domain import DomainError, InvalidInput, ModelError, NotFound
 
 from .. import services
 
@@ -74,6 +74,8 @@ def new_source():
 
 
 def _posted_files() -> tuple[dict[str, str], str]:
+    if not request.is_json:
+        abort(415)
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("files"), dict) or not isinstance(body.get("main"), str):
         abort(400)
@@ -100,10 +102,11 @@ def deploy():
     try:
         files, main = _posted_files()
         version = services().deploy_model(files, current_user.actor, main=main)
-    except ModelError as err:
-        problems = err.details.get("problems") or [{"element_id": err.element_id, "line": err.line,
+    except (ModelError, InvalidInput) as err:
+        problems = err.details.get("problems") or [{"element_id": getattr(err, "element_id", None),
+                                                     "line": getattr(err, "line", None),
                                                      "message": err.message, "severity": "fehler",
-                                                     "file_name": err.file_name}]
+                                                     "file_name": getattr(err, "file_name", None)}]
         return jsonify({"problems": problems}), 422
     return jsonify({"version": version["version"], "process_id": version["process_id"],
                     "message": f"Version {version['version']} von „{version['name']}“ ist bereitgestellt.",
