@@ -1,4 +1,4 @@
-"""Operator commands: `flask --app webapp db upgrade | users create | timers run | clock … | demo load`."""
+"""Operator commands: `flask --app webapp db upgrade | users create | timers run | clock … | demo load | check`."""
 from __future__ import annotations
 
 import signal
@@ -6,22 +6,46 @@ import threading
 from datetime import datetime, timezone
 
 import click
+import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from workflows import worker
 from workflows.notifications import SmtpMailer
 from workflows.clock import BERLIN, SimulationState
 from workflows.domain import GROUPS, DomainError
+from workflows.store import instances
 
 
 def register_cli(app: Flask) -> None:
-    for group in (db, users, timers, clock, demo, notify, tokens):
+    for group in (db, users, timers, clock, demo, notify, tokens, check):
         app.cli.add_command(group)
+    from .privacy_cli import privacy
+    app.cli.add_command(privacy)
 
 
 def _services():
     return current_app.extensions["workflows"]
+
+
+@click.command("check")
+@with_appcontext
+def check() -> None:
+    """Jeden Vorgang prüfen: Workflow, Indextabellen und Verlauf müssen übereinstimmen.
+
+    Gibt jede Unstimmigkeit mit Aktenzeichen aus; Rückgabewert 1, wenn es welche gibt."""
+    from workflows import consistency
+    services = _services()
+    with services.store.read() as conn:
+        cases = conn.execute(sa.select(sa.func.count()).select_from(instances)).scalar()
+    problems = consistency.check_all(services)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        affected = len({p.business_key for p in problems})
+        click.echo(f"{len(problems)} Unstimmigkeit(en) in {affected} von {cases} Vorgängen gefunden.")
+        raise SystemExit(1)
+    click.echo(f"{cases} Vorgänge geprüft: Workflow, Indextabellen und Verlauf stimmen überein.")
 
 
 db = AppGroup("db", help="Datenbank verwalten.")
@@ -77,7 +101,7 @@ def timers_run(poll, once) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     worker.run(services, stop, poll or current_app.config["TIMER_POLL_SECONDS"], mailer=mailer(),
-               digest_hour=current_app.config["DIGEST_HOUR"])
+               digest_hour=current_app.config["DIGEST_HOUR"], retention_days=current_app.config["RETENTION_DAYS"])
 
 
 def mailer() -> SmtpMailer | None:

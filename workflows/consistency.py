@@ -1,0 +1,221 @@
+"""Does every case agree with itself? Workflow JSON, index tables and audit trail.
+
+Each step writes the case row, its index rows and an audit event in one transaction, so
+after any crash, race or retry the three must still tell the same story. This module
+recomputes what the index should hold from the stored workflow (the same functions the
+services use when they write it) and compares; it checks the audit trail against the
+workflow's own record of completed tasks and fired timers. Only what the code guarantees
+is checked, so a clean database never raises a false alarm.
+
+Run it with `flask --app webapp check`; the reliability tests run it after every race.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterator
+
+import sqlalchemy as sa
+
+from . import engine
+from .domain import CaseStatus, task_organisation
+from .store import (InstanceRow, Store, audit_events, awaited_events, deadlines, digest, index_rows,
+                    instances, open_tasks, pending_timers)
+
+if TYPE_CHECKING:
+    from .services import Workflows
+
+#: German names of the index tables, for the messages
+TABLE_NAMES = {open_tasks: "offene Aufgaben", pending_timers: "Timer", awaited_events: "erwartete Ereignisse",
+               deadlines: "Fristen"}
+#: the claim each audit action leaves a task with (None: released)
+CLAIM_ACTIONS = ("aufgabe_uebernommen", "aufgabe_zurueckgegeben", "aufgabe_uebergeben")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One disagreement in one case, in German, with the Aktenzeichen."""
+
+    business_key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.business_key}: {self.message}"
+
+
+def check_all(services: "Workflows") -> list[Problem]:
+    """Check every case, each in its own consistent read (the system may keep running)."""
+    with services.store.read() as conn:
+        ids = list(conn.execute(sa.select(instances.c.id).order_by(instances.c.id)).scalars())
+    problems: list[Problem] = []
+    for instance_id in ids:
+        with snapshot_read(services.store) as conn:
+            row = conn.execute(sa.select(instances).where(instances.c.id == instance_id)).first()
+            if row is not None:                       # deleted meanwhile (retention)
+                problems += check_case(services, conn, InstanceRow.from_row(row))
+    return problems
+
+
+@contextmanager
+def snapshot_read(store: Store) -> Iterator[sa.Connection]:
+    """A read transaction that sees one committed state for all its queries: PostgreSQL's
+    default (read committed) would let a step commit between the case row and its index."""
+    if store.dialect != "postgresql":
+        with store.read() as conn:
+            yield conn
+        return
+    with store.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        with conn.begin():
+            yield conn
+
+
+def check_case(services: "Workflows", conn: sa.Connection, row: InstanceRow) -> list[Problem]:
+    """Everything that disagrees in one case (empty list: consistent)."""
+    problems: list[str] = []
+    try:
+        workflow = engine.loads(row.workflow_json, services._model(conn, row.model_version_id))
+        snap = engine.snapshot(workflow)
+    except Exception as err:                          # unreadable state is itself the finding
+        return [Problem(row.business_key, f"Der gespeicherte Workflow lässt sich nicht laden: {err}")]
+    expected = index_rows(snap, lambda lane: task_organisation(lane, row.parties))
+    if row.status in (CaseStatus.RUNNING.value, CaseStatus.COMPLETED.value):
+        if row.status != snap.status.value:
+            problems.append(f"Zustand ist „{row.status}“, laut Workflow aber „{snap.status.value}“.")
+        if row.index_digest != digest(expected):
+            problems.append("Die Prüfsumme der Indextabellen (index_digest) passt nicht zum Workflow.")
+        problems += _index_problems(conn, row, expected)
+    elif row.status == CaseStatus.ERROR.value:
+        # mark_error drops the timers (the worker must not retry) and keeps the rest as it was
+        problems += _index_problems(conn, row, {**expected, pending_timers: []})
+    history = [dict(r._mapping) for r in conn.execute(
+        sa.select(audit_events).where(audit_events.c.instance_id == row.id).order_by(audit_events.c.id))]
+    problems += _audit_problems(history, workflow)
+    problems += _claim_problems(conn, row, history)
+    return [Problem(row.business_key, p) for p in problems]
+
+
+# --- index tables -------------------------------------------------------------------------
+
+def _index_problems(conn: sa.Connection, row: InstanceRow, expected: dict[sa.Table, list[dict]]) -> list[str]:
+    problems = []
+    for table, rows in expected.items():
+        columns = _comparable(table)
+        actual = [dict(r._mapping) for r in conn.execute(sa.select(table).where(table.c.instance_id == row.id))]
+        want = Counter(_key(r, columns) for r in rows)
+        have = Counter(_key(r, columns) for r in actual)
+        for key in (want - have):
+            problems.append(f"Index {TABLE_NAMES[table]}: es fehlt {_describe(dict(key))}.")
+        for key in (have - want):
+            problems.append(f"Index {TABLE_NAMES[table]}: überzählig oder abweichend {_describe(dict(key))}.")
+        for other in actual:
+            for column in ("business_key", "process_id"):
+                if column in other and other[column] != getattr(row, column):
+                    problems.append(f"Index {TABLE_NAMES[table]}: {column} ist „{other[column]}“.")
+    return problems
+
+
+def _comparable(table: sa.Table) -> list[str]:
+    """The columns index_rows fills (case columns, creation time and claim are added later)."""
+    return [c.name for c in table.c if c.name not in ("instance_id", "business_key", "process_id",
+                                                       "created_at", "claimed_by")]
+
+
+def _key(values: dict[str, Any], columns: list[str]) -> tuple:
+    return tuple((c, values.get(c)) for c in columns)
+
+
+def _describe(values: dict[str, Any]) -> str:
+    label = values.get("title") or values.get("name") or values.get("key")
+    ident = values.get("task_id") or values.get("key") or values.get("kind")
+    return f"„{label}“ ({ident})" if ident != label else f"„{label}“"
+
+
+# --- audit trail ------------------------------------------------------------------------------
+
+def _audit_problems(history: list[dict[str, Any]], workflow) -> list[str]:
+    problems = []
+    created = sum(1 for h in history if h["action"] == "vorgang_angelegt")
+    if created != 1:
+        problems.append(f"Der Verlauf enthält {created} statt genau einem Eintrag „Vorgang angelegt“.")
+    states = human_task_states(workflow)
+    done = Counter(h["task_id"] for h in history if h["action"] == "aufgabe_erledigt")
+    for task_id, (title, state) in states.items():
+        if state == "erledigt" and done[task_id] != 1:
+            problems.append(f"Aufgabe „{title}“ ({task_id}) ist erledigt, der Verlauf vermerkt das "
+                            f"{done[task_id]}-mal statt genau einmal.")
+    for task_id, count in done.items():
+        title, state = states.get(task_id, ("?", "unbekannt"))
+        if state == "offen":
+            problems.append(f"Aufgabe „{title}“ ({task_id}) ist laut Verlauf erledigt, im Workflow aber noch offen.")
+        elif state != "erledigt":
+            problems.append(f"Der Verlauf vermerkt die Aufgabe {task_id} als erledigt, der Workflow "
+                            f"kennt sie so nicht (Zustand: {state}).")
+    fired = Counter((t["name"], t["faellig"]) for h in history if h["action"] == "timer_ausgeloest"
+                    for t in _details(h).get("timer", []))
+    known = Counter((t.title, t.due_at.isoformat()) for t in timer_history(workflow))
+    for (name, due), count in fired.items():
+        if count > known[(name, due)]:
+            problems.append(f"Timer „{name}“ (fällig {due}) ist laut Verlauf {count}-mal ausgelöst, "
+                            f"der Workflow hatte ihn nur {known[(name, due)]}-mal.")
+    return problems
+
+
+def _claim_problems(conn: sa.Connection, row: InstanceRow, history: list[dict[str, Any]]) -> list[str]:
+    """Who holds an open task must be who the last claim, release or hand-over named."""
+    last: dict[str, str | None] = {}
+    for h in history:
+        if h["action"] in CLAIM_ACTIONS and h["task_id"]:
+            last[h["task_id"]] = (h["actor"] if h["action"] == "aufgabe_uebernommen" else
+                                  None if h["action"] == "aufgabe_zurueckgegeben" else _details(h).get("an"))
+    problems = []
+    for task in conn.execute(sa.select(open_tasks.c.task_id, open_tasks.c.title, open_tasks.c.claimed_by)
+                             .where(open_tasks.c.instance_id == row.id)):
+        if task.claimed_by != last.get(task.task_id):
+            problems.append(f"Aufgabe „{task.title}“ ({task.task_id}) ist von „{task.claimed_by or 'niemandem'}“ "
+                            f"übernommen, laut Verlauf von „{last.get(task.task_id) or 'niemandem'}“.")
+    return problems
+
+
+def _details(event: dict[str, Any]) -> dict[str, Any]:
+    details = event["details"]
+    return json.loads(details) if isinstance(details, str) else details
+
+
+# --- what the workflow itself records -----------------------------------------------------------
+
+_STATES = {engine.TaskState.READY: "offen", engine.TaskState.STARTED: "offen",
+           engine.TaskState.COMPLETED: "erledigt", engine.TaskState.CANCELLED: "entfallen",
+           engine.TaskState.ERROR: "fehlerhaft"}
+
+
+def human_task_states(workflow) -> dict[str, tuple[str, str]]:
+    """task id -> (title, offen | erledigt | entfallen | …) for every user and manual task the
+    workflow has reached; tasks it only predicts are left out."""
+    return {str(t.id): (t.task_spec.bpmn_name or t.task_spec.name, _STATES[t.state])
+            for t in workflow.get_tasks(manual=True) if t.state in _STATES}
+
+
+def timer_history(workflow) -> list[engine.PendingTimer]:
+    """Every timer any task of the workflow waited for (pending, fired or cancelled), named
+    and dated as the timer index and the audit name them. A timer can fire at most once per
+    entry here, which bounds the audit's `timer_ausgeloest` entries."""
+    timers = []
+    for task in workflow.get_tasks():
+        definition = getattr(task.task_spec, "event_definition", None)
+        parts = (definition.event_definitions if isinstance(definition, engine.MultipleEventDefinition)
+                 else [definition])
+        for part in parts:
+            if not isinstance(part, engine.TimerEventDefinition):
+                continue
+            value = part.details(task).value
+            if not isinstance(value, str):
+                continue
+            due = engine.TimerEventDefinition.parse_time_or_duration(value)
+            if hasattr(due, "astimezone"):
+                timers.append(engine.PendingTimer(
+                    task_id=str(task.id), spec_name=task.task_spec.name,
+                    title=part.name or task.task_spec.bpmn_name or task.task_spec.name,
+                    due_at=due.astimezone(engine.timezone.utc)))
+    return timers
