@@ -54,7 +54,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .home import bp as home_bp
     from .inbox import bp as inbox_bp
     from .models import bp as models_bp
-    for blueprint in (auth_bp, home_bp, inbox_bp, cases_bp, board_bp, models_bp):
+    from .privacy import bp as privacy_bp
+    for blueprint in (auth_bp, home_bp, inbox_bp, cases_bp, board_bp, models_bp, privacy_bp):
         app.register_blueprint(blueprint)
     from .api import init_api
     init_api(app, csrf)        # /api/v1: token authentication only, hence exempt from CSRF

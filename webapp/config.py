@@ -5,6 +5,8 @@ import os
 import secrets
 from pathlib import Path
 
+from workflows.privacy import DEFAULT_RETENTION_DAYS
+
 INSTANCE = Path(os.environ.get("FF_INSTANCE_DIR", Path.cwd() / "instance"))
 
 
@@ -29,6 +31,9 @@ def load(overrides: dict | None = None) -> dict:
         "SMTP_USER": env.get("FF_SMTP_USER") or None,
         "SMTP_PASSWORD": env.get("FF_SMTP_PASSWORD") or None,
         "DIGEST_HOUR": int(env.get("FF_DIGEST_HOUR", "7")),
+        # days a closed case is kept before the deletion run removes it (Art. 17 DSGVO, § 84 SGB X);
+        # the legal period is for the data protection officer to set
+        "RETENTION_DAYS": env.get("FF_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
@@ -39,6 +44,12 @@ def load(overrides: dict | None = None) -> dict:
     config.update(overrides or {})
     if config["ENV_NAME"] not in ("production", "demo", "test"):
         raise ConfigError(f"FF_ENV muss production, demo oder test sein, nicht {config['ENV_NAME']!r}.")
+    try:
+        config["RETENTION_DAYS"] = int(config["RETENTION_DAYS"])
+    except (TypeError, ValueError):
+        config["RETENTION_DAYS"] = 0
+    if config["RETENTION_DAYS"] < 1:
+        raise ConfigError("FF_RETENTION_DAYS muss eine ganze Zahl von mindestens 1 (Tage) sein.")
     if config["CLOCK"] not in ("system", "simulation"):
         raise ConfigError("FF_CLOCK muss system oder simulation sein.")
     if config["ENV_NAME"] == "production":

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from workflows import clock as clock_module
 from workflows import engine
-from workflows.domain import PROCESS_OWNERS, Actor, DomainError
+from workflows.domain import ADMINS, PROCESS_OWNERS, Actor, DomainError
 from workflows.services import Workflows
 
 from .auth import hash_password
@@ -28,7 +28,30 @@ USERS = [
     ("ines.iff", "Ines Krämer", "IFF Köln-Süd", ["Leistungserbringer"]),
     ("sven.schlichtung", "Sven Demir", None, ["Schlichtungskommission"]),
     ("paula.prozess", "Paula Reuter", None, [PROCESS_OWNERS]),
+    ("dora.datenschutz", "Dora Albrecht", None, [ADMINS]),
 ]
+
+#: fictitious children and guardians' addresses (streets and names invented) by Aktenzeichen
+PERSONS: dict[str, dict[str, str]] = {
+    "LVR-FF-2026-0101": {"kind_vorname": "Lina", "kind_nachname": "Sonnenberg", "kind_geburtsdatum": "2023-05-14",
+                         "erziehungsberechtigte": "Maren Sonnenberg", "strasse": "Erlenweg 7", "plz": "50999",
+                         "ort": "Köln"},
+    "LVR-FF-2026-0102": {"kind_vorname": "Ben", "kind_nachname": "Kowalczyk", "kind_geburtsdatum": "2022-11-02",
+                         "erziehungsberechtigte": "Ewa und Tom Kowalczyk", "strasse": "Am Musterbach 21",
+                         "plz": "50859", "ort": "Köln"},
+    "LVR-FF-2026-0103": {"kind_vorname": "Aylin", "kind_nachname": "Demirtas", "kind_geburtsdatum": "2023-08-30",
+                         "erziehungsberechtigte": "Selin Demirtas", "strasse": "Kastanienallee 3", "plz": "51065",
+                         "ort": "Köln"},
+    "LVR-FF-2026-0104": {"kind_vorname": "Noah", "kind_nachname": "Feldmann", "kind_geburtsdatum": "2022-03-19",
+                         "erziehungsberechtigte": "Jana Feldmann", "strasse": "Beispielstraße 12", "plz": "53111",
+                         "ort": "Bonn"},
+    "LVR-FF-2026-0105": {"kind_vorname": "Mila", "kind_nachname": "Hoffmeister", "kind_geburtsdatum": "2023-01-08",
+                         "erziehungsberechtigte": "Katrin und Paul Hoffmeister", "strasse": "Lindenhof 5",
+                         "plz": "50321", "ort": "Brühl"},
+    "LWL-FF-2026-0201": {"kind_vorname": "Jonas", "kind_nachname": "Brinkhaus", "kind_geburtsdatum": "2022-09-25",
+                         "erziehungsberechtigte": "Heike Brinkhaus", "strasse": "Zum Erprobungsweg 9",
+                         "plz": "48149", "ort": "Münster"},
+}
 
 LVR_CASE = {"egh": "LVR", "krankenkasse": "AOK Rheinland/Hamburg", "leistungserbringer": "IFF Köln-Süd"}
 LWL_CASE = {"egh": "LWL", "krankenkasse": "AOK Rheinland/Hamburg", "leistungserbringer": "IFF Köln-Süd"}
@@ -117,7 +140,7 @@ def load(services: Workflows, bpmn_dir: str | Path) -> str:
         if process not in deployed:
             continue
         services.start_case(process, key, {}, _actor_for("EGH-Sachbearbeitung", parties["egh"]),
-                                  parties=parties, title=_title(process, key))
+                            parties=parties, title=_title(process, key), person=PERSONS.get(key))
         _drive(services, key, steps_for(today), completions, parties)
         started += 1
     return (f"{len(USERS)} Benutzer, {len(deployed)} Modelle ({', '.join(deployed)}) und "

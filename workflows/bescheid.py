@@ -13,6 +13,9 @@ data is optional; what is missing becomes a German placeholder, an omitted parag
 Health data are kept minimal (Art. 9 DSGVO, § 67b SGB X): of the FuB only the services, the
 amounts, the period and the ICD *codes* appear; diagnosis texts, ICF-CY, anamnesis,
 prior findings and goals never reach the letter.
+
+The child and the guardians' postal address come from the case's person record
+(``case["person"]``, see workflows/privacy.py), never from the case data.
 """
 from __future__ import annotations
 
@@ -120,6 +123,11 @@ def bescheid_luecken(case: Mapping[str, Any]) -> list[str]:
         luecken.append("Entscheidung über den Antrag fehlt")
     elif entscheidung != "bewilligt" and not _text(data.get("begruendung")):
         luecken.append("Begründung fehlt (Pflicht bei Teilbewilligung und Ablehnung, § 35 SGB X)")
+    person = _person(case)
+    if not (_text(person.get("kind_vorname")) and _text(person.get("kind_nachname"))):
+        luecken.append("Name des Kindes fehlt")
+    if _anschrift(person) is None:
+        luecken.append("Anschrift der Erziehungsberechtigten fehlt (Bekanntgabe, § 37 SGB X)")
     return luecken
 
 
@@ -209,8 +217,9 @@ def _context(case: Mapping[str, Any]) -> dict[str, Any]:
         "betreff": BETREFF,
         "entwurf": bool(luecken),
         "luecken": luecken,
-        "kind_name": _text(data.get("kind_name")),
-        "kind_geburtsdatum": _fmt(_date(data.get("kind_geburtsdatum"))),
+        "kind_name": _kind_name(_person(case)),
+        "kind_geburtsdatum": _fmt(_date(_person(case).get("kind_geburtsdatum"))),
+        "anschrift": _anschrift(_person(case)),
         "antrag_vom": _fmt(antrag),
         "fub_vom": _fmt(fub),
         "leistungserbringer": _text(parties.get("leistungserbringer")),
@@ -232,6 +241,22 @@ def _context(case: Mapping[str, Any]) -> dict[str, Any]:
 def _data(case: Mapping[str, Any]) -> Mapping[str, Any]:
     data = case.get("data")
     return data if isinstance(data, Mapping) else {}
+
+
+def _person(case: Mapping[str, Any]) -> Mapping[str, Any]:
+    person = case.get("person")
+    return person if isinstance(person, Mapping) else {}
+
+
+def _kind_name(person: Mapping[str, Any]) -> str | None:
+    parts = [_text(person.get("kind_vorname")), _text(person.get("kind_nachname"))]
+    return " ".join(p for p in parts if p) or None
+
+
+def _anschrift(person: Mapping[str, Any]) -> dict[str, str] | None:
+    """The guardians' postal address, only if complete."""
+    lines = {name: _text(person.get(name)) for name in ("erziehungsberechtigte", "strasse", "plz", "ort")}
+    return lines if all(lines.values()) else None
 
 
 def _traeger(case: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from sqlalchemy.engine import Connection
 
 from . import clock as clock_module
-from . import bescheid, engine, notifications, schemaforms, validation
+from . import bescheid, engine, notifications, privacy, schemaforms, validation
 from .clock import Clock
 from . import board as board_module
 from .board import BoardQuery
@@ -145,14 +145,31 @@ class Workflows:
     # -- cases
 
     def start_case(self, process_id: str, business_key: str, data: dict[str, Any], actor: Actor, *,
-                   title: str = "", parties: dict[str, str] | None = None) -> CaseRef:
-        """Start a case of the newest version of a procedure under an Aktenzeichen."""
+                   title: str = "", parties: dict[str, str] | None = None,
+                   person: dict[str, Any] | None = None, same_person_as: str | None = None) -> CaseRef:
+        """Start a case of the newest version of a procedure under an Aktenzeichen.
+
+        A child's case gets the child and the guardians' address as `person` (stored apart from
+        the case, workflows.privacy), or the person of an earlier case the actor may see
+        (`same_person_as`, its Aktenzeichen)."""
         business_key = (business_key or "").strip()
         if not business_key or len(business_key) > 100:
             raise InvalidInput("Bitte geben Sie ein Aktenzeichen (höchstens 100 Zeichen) an.",
                                field="business_key")
         data = engine.check_data(dict(data))
+        privacy.refuse_identity_in_data(data)
+        if person is not None and same_person_as:
+            raise InvalidInput("Bitte entweder Personendaten angeben oder einen früheren Vorgang nennen.",
+                               field="person")
+        person = privacy.check_person(person, self.today()) if person is not None else None
         with self._step() as (conn, now):
+            person_id = self.store.add_person(conn, person, now) if person is not None else None
+            if same_person_as:
+                earlier = self._visible_case(conn, same_person_as.strip(), actor)
+                if earlier.person_id is None:
+                    raise InvalidInput(f"Zum Vorgang {earlier.business_key} sind keine Personendaten gespeichert.",
+                                       field="same_person_as")
+                person_id = earlier.person_id
             version_id, version_number = self.store.latest_model_version_id(conn, process_id)
             model = self._model(conn, version_id)
             _require(actor.is_system or bool(set(actor.groups) & set(model.lanes)),
@@ -165,11 +182,13 @@ class Workflows:
             row = self.store.insert_instance(
                 conn, business_key=business_key, process_id=process_id,
                 model_version_id=version_id, title=title or model.name, parties=parties,
-                workflow_json=engine.dumps(workflow), status=snap.status, now=now, index_digest=new_digest)
+                workflow_json=engine.dumps(workflow), status=snap.status, now=now, index_digest=new_digest,
+                person_id=person_id)
             self.store.write_index(conn, row, rows, previous={}, new=new_digest, now=now)
             self.store.audit(conn, at=now, actor=actor.username, action="vorgang_angelegt",
                              instance_id=row.id, business_key=business_key,
-                             details={"process_id": process_id, "version": version_number, "data": data})
+                             details={"process_id": process_id, "version": version_number, "data": data,
+                                      **({"person_id": person_id} if person_id else {})})
             return CaseRef(row.id, business_key, process_id, snap.status.value, row.version,
                            [_task_ref(t) for t in snap.human_tasks])
 
@@ -177,7 +196,7 @@ class Workflows:
 
     def claim_task(self, task_id: str, actor: Actor) -> None:
         with self._step() as (conn, now):
-            task = self._workable_task(conn, task_id, actor)
+            task = self._locked_task(conn, task_id, actor)
             if task["claimed_by"] == actor.username:
                 return
             self.store.set_claim(conn, task_id, actor.username, expected=None)
@@ -185,7 +204,7 @@ class Workflows:
 
     def release_task(self, task_id: str, actor: Actor) -> None:
         with self._step() as (conn, now):
-            task = self._workable_task(conn, task_id, actor)
+            task = self._locked_task(conn, task_id, actor)
             _require(task["claimed_by"] == actor.username,
                      "Nur wer die Aufgabe übernommen hat, kann sie zurückgeben.")
             self.store.set_claim(conn, task_id, None, expected=actor.username)
@@ -194,7 +213,7 @@ class Workflows:
     def hand_over_task(self, task_id: str, actor: Actor, colleague: Actor) -> None:
         """Give a task to a colleague who may work it (same group and organisation)."""
         with self._step() as (conn, now):
-            task = self._workable_task(conn, task_id, actor)
+            task = self._locked_task(conn, task_id, actor)
             _require(colleague.may_work(task["lane"], task["organisation"]),
                      f"{colleague.username} darf diese Aufgabe nicht bearbeiten.")
             self.store.set_claim(conn, task_id, colleague.username, expected=task["claimed_by"])
@@ -206,14 +225,16 @@ class Workflows:
 
         If someone else completed or changed the case first, Conflict; nothing is stored."""
         data = engine.check_data(dict(data))
+        privacy.refuse_identity_in_data(data)
         for document in documents:
             _check_document(document)
         with self._step() as (conn, now):
+            row = self.store.instance(conn, self.store.open_task(conn, task_id)["instance_id"], for_update=True)
+            # read under the lock: a claim committed meanwhile must be kept (and respected)
             open_before = self.store.open_tasks_of_case_of(conn, task_id)
             task = _may_work(actor, next(t for t in open_before if t["task_id"] == task_id))
             if task["claimed_by"] not in (None, actor.username):
                 raise Conflict(f"Die Aufgabe ist von {task['claimed_by']} übernommen.", task_id=task_id)
-            row = self.store.instance(conn, task["instance_id"], for_update=True)
             if task["form"]:
                 schema = self._form(conn, row.model_version_id, task["form"])
                 errors = schemaforms.validate(schema, data, {d.field for d in documents if d.field})
@@ -228,7 +249,7 @@ class Workflows:
                 if document.field:
                     data[document.field] = {"dokument_id": document_id, "name": document.name}
             workflow = engine.loads(row.workflow_json, self._model(conn, row.model_version_id))
-            letter = self._letter_for(workflow, task_id, data, row, now)
+            letter = self._letter_for(conn, workflow, task_id, data, row, now)
             engine.complete(workflow, task_id, data)
             ref = self._save(conn, row, workflow, now, open_before)
             if letter is not None:
@@ -239,13 +260,15 @@ class Workflows:
             self._audit_task(conn, now, actor, "aufgabe_erledigt", task, {"data": data})
             return ref
 
-    def _letter_for(self, workflow, task_id: str, data: dict[str, Any], row: InstanceRow,
+    def _letter_for(self, conn: Connection, workflow, task_id: str, data: dict[str, Any], row: InstanceRow,
                     now: datetime) -> tuple[str, bytes] | None:
         """The PDF a task produces (property `dokument`), from the case as it will be after
-        the submission; refused while it would still be incomplete."""
+        the submission; refused while it would still be incomplete (e.g. without the
+        guardians' address, which only the person record holds)."""
         if engine.task_properties(workflow, task_id).get("dokument") != "bescheid":
             return None
         case = {"business_key": row.business_key, "title": row.title, "parties": row.parties,
+                "person": self.store.person(conn, row.person_id),
                 "data": {**engine.task_data(workflow, task_id), **data},
                 "deadlines": engine.deadlines(workflow), "today": now.astimezone(clock_module.BERLIN).date()}
         gaps = bescheid.bescheid_luecken(case)
@@ -255,6 +278,12 @@ class Workflows:
 
     def _workable_task(self, conn: Connection, task_id: str, actor: Actor) -> dict[str, Any]:
         return _may_work(actor, self.store.open_task(conn, task_id))
+
+    def _locked_task(self, conn: Connection, task_id: str, actor: Actor) -> dict[str, Any]:
+        """The open task, read after locking its case: a claim then waits for a step of the
+        case in flight (which rewrites its open tasks) instead of being overwritten by it."""
+        self.store.instance(conn, self.store.open_task(conn, task_id)["instance_id"], for_update=True)
+        return self._workable_task(conn, task_id, actor)
 
     def _audit_task(self, conn, now, actor: Actor, action: str, task: dict[str, Any],
                     details: dict[str, Any] | None = None) -> None:
@@ -605,11 +634,18 @@ class Workflows:
                                               limit=limit, offset=offset)
 
     def case(self, business_key: str, actor: Actor) -> dict[str, Any]:
-        """A case with its current data, open tasks, deadlines and history."""
-        with self.store.read() as conn:
+        """A case with its current data, person, open tasks, deadlines and history.
+
+        Opening a child's case file is logged in the same transaction (§ 35 SGB I; readings by
+        the system itself, e.g. the demo loader, are not accesses)."""
+        with self._step() as (conn, now):
             row = self.store.instance_by_key(conn, business_key)
             _require(actor.is_system or self._may_see(conn, actor, row), "Sie sind an diesem Vorgang nicht beteiligt.")
+            if row.person_id is not None and not actor.is_system:
+                self.store.audit(conn, at=now, actor=actor.username, action="akte_eingesehen",
+                                 instance_id=row.id, business_key=row.business_key)
             workflow = engine.loads(row.workflow_json, self._model(conn, row.model_version_id))
+            history = self.store.history(conn, row.id)
             return {"id": row.id, "business_key": row.business_key, "process_id": row.process_id,
                     "title": row.title, "status": row.status, "error": row.error, "version": row.version,
                     "parties": row.parties, "data": engine.case_data(workflow),
@@ -618,7 +654,34 @@ class Workflows:
                     "documents": self.store.documents_of(conn, row.id),
                     "comments": self.store.comments_of(conn, row.id),
                     "model_version_id": row.model_version_id,
-                    "history": self.store.history(conn, row.id)}
+                    "person": privacy.public(self.store.person(conn, row.person_id)),
+                    "closed_at": row.closed_at,
+                    "history": history, "accesses": privacy.split_history(history)[1]}
+
+    def case_model_xml(self, business_key: str, actor: Actor) -> str:
+        """The BPMN of a case's model version, for the diagram (no case data, not an access)."""
+        with self.store.read() as conn:
+            row = self._visible_case(conn, business_key, actor)
+            return self.store.model_version(conn, row.model_version_id)["bpmn_xml"]
+
+    def update_person(self, business_key: str, values: dict[str, Any], actor: Actor) -> list[str]:
+        """Correct (or first record) the child and the guardians' address of a case, by the
+        people working it (Art. 16 DSGVO). The audit names the changed fields, not the values.
+        Returns the changed fields."""
+        person = privacy.check_person(values, self.today())
+        with self._step() as (conn, now):
+            row = self._visible_case(conn, business_key, actor)
+            before = self.store.person(conn, row.person_id)
+            changed = privacy.changed_fields(before, person)
+            if not changed:
+                return []
+            if before is None:
+                self.store.link_person(conn, row.id, self.store.add_person(conn, person, now))
+            else:
+                self.store.update_person(conn, before["id"], person, now)
+            self.store.audit(conn, at=now, actor=actor.username, action="personendaten_geaendert",
+                             instance_id=row.id, business_key=row.business_key, details={"felder": changed})
+            return changed
 
     def _may_see(self, conn: Connection, actor: Actor, row: InstanceRow) -> bool:
         """Children's data only for the people working the case (§ 35 SGB I): members of the

@@ -60,6 +60,23 @@ model_versions = sa.Table(
     sa.UniqueConstraint("process_id", "version"),
 )
 
+persons = sa.Table(
+    "persons", metadata,
+    # The only place for a child's identity and the guardians' postal address (pseudonymisation,
+    # Art. 4 Nr. 5, Art. 25 DSGVO): workflow JSON, index tables, titles, audit and mails carry at
+    # most persons.id. Deleted with the child's last case (see workflows/privacy.py).
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind_vorname", sa.String(100), nullable=False),
+    sa.Column("kind_nachname", sa.String(100), nullable=False),
+    sa.Column("kind_geburtsdatum", sa.Date, nullable=False),
+    sa.Column("erziehungsberechtigte", sa.String(200), doc="name(s) the Bescheid is addressed to"),
+    sa.Column("strasse", sa.String(200)),
+    sa.Column("plz", sa.String(5)),
+    sa.Column("ort", sa.String(100)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
 instances = sa.Table(
     "instances", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
@@ -76,7 +93,15 @@ instances = sa.Table(
               doc="JSON: index table -> hash of the rows last written (unchanged ones are skipped)"),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("persons.id", name="fk_instances_person_id_persons"),
+              index=True, doc="the child of the case; NULL for cases not about a child"),
+    sa.Column("closed_at", UTCDateTime, index=True,
+              doc="when the case reached a final status; the retention period runs from here"),
 )
+
+#: Final statuses: a case in one of them is closed and, after the retention period, deleted.
+#: ("cancelled": no use case cancels a case yet; listed so that one will be covered.)
+CLOSED_STATUSES = (CaseStatus.COMPLETED.value, "cancelled")
 
 case_parties = sa.Table(
     "case_parties", metadata,
@@ -256,6 +281,8 @@ class InstanceRow:
     index_digest: dict[str, str]
     created_at: datetime
     updated_at: datetime
+    person_id: int | None = None
+    closed_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row) -> "InstanceRow":
@@ -296,7 +323,8 @@ _SAVE_INSTANCE = (instances.update()
                   .where(instances.c.id == sa.bindparam("p_id"), instances.c.version == sa.bindparam("p_version"))
                   .values(workflow_json=sa.bindparam("p_json"), status=sa.bindparam("p_status"),
                           error=sa.bindparam("p_error"), index_digest=sa.bindparam("p_digest"),
-                          version=instances.c.version + 1, updated_at=sa.bindparam("p_now")))
+                          version=instances.c.version + 1, updated_at=sa.bindparam("p_now"),
+                          closed_at=sa.bindparam("p_closed")))
 _OPEN_TASK = sa.select(open_tasks).where(open_tasks.c.task_id == sa.bindparam("p_task"))
 _OPEN_TASKS_OF_CASE_OF_TASK = sa.select(open_tasks).where(open_tasks.c.instance_id.in_(
     sa.select(open_tasks.c.instance_id).where(open_tasks.c.task_id == sa.bindparam("p_task")).scalar_subquery()))
@@ -406,7 +434,7 @@ class Store:
     def insert_instance(self, conn: Connection, *, business_key: str, process_id: str,
                         model_version_id: int, title: str, parties: dict[str, str],
                         workflow_json: str, status: CaseStatus, now: datetime,
-                        index_digest: dict[str, str]) -> InstanceRow:
+                        index_digest: dict[str, str], person_id: int | None = None) -> InstanceRow:
         exists = conn.execute(sa.select(instances.c.id).where(instances.c.business_key == business_key)).first()
         if exists:
             raise Conflict(f"Das Aktenzeichen {business_key} ist bereits vergeben.", business_key=business_key)
@@ -415,7 +443,8 @@ class Store:
                 business_key=business_key, process_id=process_id, model_version_id=model_version_id,
                 title=title, parties=json.dumps(parties), status=status.value, workflow_json=workflow_json,
                 version=1, index_digest=json.dumps(index_digest), created_at=now,
-                updated_at=now)).inserted_primary_key[0]
+                updated_at=now, person_id=person_id,
+                closed_at=now if status.value in CLOSED_STATUSES else None)).inserted_primary_key[0]
             if parties:
                 conn.execute(case_parties.insert(), [dict(instance_id=new_id, party=party, organisation=org)
                                                      for party, org in parties.items() if org])
@@ -448,8 +477,11 @@ class Store:
     def save_instance(self, conn: Connection, row: InstanceRow, *, workflow_json: str,
                       status: CaseStatus, now: datetime, index_digest: dict[str, str] | None = None,
                       error: str | None = None) -> int:
-        """Write the case if nobody else did since `row` was read; returns the new version."""
+        """Write the case if nobody else did since `row` was read; returns the new version.
+        Reaching a final status sets `closed_at` once (the retention period runs from there)."""
+        closed = (row.closed_at or now) if status.value in CLOSED_STATUSES else None
         result = conn.execute(_SAVE_INSTANCE, {
+            "p_closed": closed,
             "p_id": row.id, "p_version": row.version, "p_json": workflow_json, "p_status": status.value,
             "p_error": error, "p_digest": json.dumps(index_digest if index_digest is not None
                                                      else row.index_digest), "p_now": now})
@@ -637,6 +669,24 @@ class Store:
         rows = conn.execute(sa.select(comments).where(comments.c.instance_id == instance_id)
                             .order_by(comments.c.id))
         return [dict(r._mapping) for r in rows]
+
+    # -- persons (the child and the guardians' address; see the persons table)
+
+    def add_person(self, conn: Connection, values: dict[str, Any], now: datetime) -> int:
+        return conn.execute(persons.insert().values(**values, created_at=now, updated_at=now)
+                            ).inserted_primary_key[0]
+
+    def person(self, conn: Connection, person_id: int | None) -> dict[str, Any] | None:
+        if person_id is None:
+            return None
+        row = conn.execute(sa.select(persons).where(persons.c.id == person_id)).first()
+        return None if row is None else dict(row._mapping)
+
+    def update_person(self, conn: Connection, person_id: int, values: dict[str, Any], now: datetime) -> None:
+        conn.execute(persons.update().where(persons.c.id == person_id).values(**values, updated_at=now))
+
+    def link_person(self, conn: Connection, instance_id: int, person_id: int) -> None:
+        conn.execute(instances.update().where(instances.c.id == instance_id).values(person_id=person_id))
 
     # -- audit
 

@@ -10,6 +10,7 @@ import logging
 import threading
 from datetime import date
 
+from . import privacy
 from .clock import BERLIN
 from .notifications import Mailer
 from .services import Workflows
@@ -52,17 +53,31 @@ def notify(services: Workflows, mailer: Mailer | None, digest_hour: int, last_di
     return last_digest
 
 
+def purge(services: Workflows, retention_days: int, last_purge: date | None) -> date | None:
+    """Run the deletion run once a day (German date); returns the day it last ran."""
+    today = services.clock.now().astimezone(BERLIN).date()
+    if last_purge == today:
+        return last_purge
+    result = privacy.purge(services, retention_days)
+    if result.cases:
+        log.info("deleted %d closed case(s) after the retention period", len(result.cases))
+    return today
+
+
 def run(services: Workflows, stop: threading.Event, poll_seconds: float = 5.0, *,
-        mailer: Mailer | None = None, digest_hour: int = 7) -> None:
-    """Loop until `stop` is set. Errors of one round are logged; the loop goes on."""
+        mailer: Mailer | None = None, digest_hour: int = 7, retention_days: int | None = None) -> None:
+    """Loop until `stop` is set. Errors of one round are logged; the loop goes on.
+    With `retention_days`, closed cases older than that are deleted once a day."""
     log.info("timer worker started")
-    last_digest = None
+    last_digest = last_purge = None
     while not stop.is_set():
         try:
             fired = run_once(services)
             if fired:
                 log.info("fired timers of %d case(s)", fired)
             last_digest = notify(services, mailer, digest_hour, last_digest)
+            if retention_days is not None:
+                last_purge = purge(services, retention_days, last_purge)
             wait = seconds_until_next(services, poll_seconds)
         except Exception:                      # database away, etc.: retry next round
             log.exception("timer round failed")

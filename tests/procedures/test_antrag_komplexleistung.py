@@ -28,6 +28,9 @@ INFO_KK = "Entscheidung zur Kenntnis nehmen (Krankenkasse)"
 FOERDERUNG = "Förderung und Behandlung nach FuB erbringen"
 FORTSCHREIBEN = "FuB fortschreiben"
 ABSCHLUSS = "Abschlussdiagnostik durchführen und Abschlussbericht versenden"
+#: the child and the guardians' address (fictitious), kept apart from the case (workflows.privacy)
+KIND = {"kind_vorname": "Emil", "kind_nachname": "Testkind", "kind_geburtsdatum": "2024-02-29",
+        "erziehungsberechtigte": "Sara Testkind", "strasse": "Am Bach 3", "plz": "50667", "ort": "Köln"}
 
 
 @pytest.fixture
@@ -44,7 +47,7 @@ def at(clock, day: date, hour: int = 10) -> None:
 
 def bis_zur_entscheidung(services, clock, antrag_bei: str = "egh") -> None:
     """Prescription, diagnostics, FuB and application up to the EGH's decision task."""
-    ref = services.start_case(PROCESS, KEY, {}, SACHBEARBEITUNG_LVR, parties=PARTIES_LVR)
+    ref = services.start_case(PROCESS, KEY, {}, SACHBEARBEITUNG_LVR, parties=PARTIES_LVR, person=KIND)
     assert [t["title"] for t in ref.open_tasks] == ["Verordnung und Eingangsdiagnostik erfassen"]
     assert services.inbox(SACHBEARBEITUNG_LVR) == []
     complete(services, ANBIETER, "Verordnung und Eingangsdiagnostik erfassen", {
@@ -249,7 +252,7 @@ def test_yearly_fub_review_loop_then_end(case, clock):
 
 def test_tasks_stay_with_their_lane_and_organisation(case, clock):
     services = case
-    services.start_case(PROCESS, KEY, {}, SYSTEM, parties=PARTIES_LVR)
+    services.start_case(PROCESS, KEY, {}, SYSTEM, parties=PARTIES_LVR, person=KIND)
     [first] = services.inbox(ANBIETER)
     assert (first["lane"], first["organisation"]) == ("Leistungserbringer", "IFF Köln-Süd")
     assert services.inbox(KRANKENKASSE) == [] and services.inbox(LEITUNG_LVR) == []

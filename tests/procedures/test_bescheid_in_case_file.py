@@ -37,6 +37,7 @@ def test_bescheid_pdf_is_filed_with_the_case(case, clock):
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
         assert KEY in text and "teilweise" in text and "Logopädie ist derzeit nicht erforderlich." in text
+        assert "Sara Testkind" in text and "Am Bach 3" in text and "50667 Köln" in text   # addressed
 
 
 def test_rejection_without_reasons_is_refused_by_the_form(case, clock):
@@ -63,3 +64,26 @@ def test_incomplete_bescheid_is_refused_and_the_case_stays(case, clock, monkeypa
     after = case.case(KEY, SACHBEARBEITUNG_LVR)
     assert after["version"] == version and after["documents"] == []
     assert task(case, SACHBEARBEITUNG_LVR, BESCHEID)
+
+
+def test_bescheid_without_the_guardians_address_is_refused(case, clock):
+    """The address lives only in the person record; without it the Bescheid cannot be
+    made known to the parents (§ 37 SGB X), so the step is refused until it is recorded."""
+    bis_zur_entscheidung(case, clock)
+    at(clock, date(2026, 12, 17))
+    complete(case, SACHBEARBEITUNG_LVR, ENTSCHEIDEN, {"entscheidung": "bewilligt", "entschieden_am": "2026-12-16"})
+    person = case.case(KEY, SACHBEARBEITUNG_LVR)["person"]
+    without_address = {**{k: v for k, v in person.items() if k != "id"},
+                       "erziehungsberechtigte": None, "strasse": None, "plz": None, "ort": None}
+    assert case.update_person(KEY, without_address, SACHBEARBEITUNG_LVR) == [
+        "erziehungsberechtigte", "strasse", "plz", "ort"]
+    with pytest.raises(InvalidInput, match="Anschrift der Erziehungsberechtigten fehlt"):
+        complete(case, SACHBEARBEITUNG_LVR, BESCHEID, {"bescheid_datum": "2026-12-17",
+                                                      "bescheid_versandt_am": "2026-12-17"})
+    assert case.case(KEY, SACHBEARBEITUNG_LVR)["documents"] == []
+    case.update_person(KEY, {**without_address, "erziehungsberechtigte": "Sara Testkind",
+                             "strasse": "Am Bach 3", "plz": "50667", "ort": "Köln"}, SACHBEARBEITUNG_LVR)
+    complete(case, SACHBEARBEITUNG_LVR, BESCHEID, {"bescheid_datum": "2026-12-17",
+                                                  "bescheid_versandt_am": "2026-12-17"})
+    [doc] = case.case(KEY, SACHBEARBEITUNG_LVR)["documents"]
+    assert doc["kind"] == "bescheid"

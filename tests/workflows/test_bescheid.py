@@ -30,11 +30,16 @@ DECISIONS = {
 }
 
 
-def make_case(entscheidung: str = "bewilligt", egh: str = "LVR", **data) -> dict:
+#: the case's person record (workflows.privacy): child and guardians' address, fictitious
+PERSON = {"id": 7, "kind_vorname": "Mia", "kind_nachname": "Beispiel", "kind_geburtsdatum": date(2023, 4, 17),
+          "erziehungsberechtigte": "Anna und Jonas Beispiel", "strasse": "Lindenweg 12", "plz": "50999",
+          "ort": "Köln"}
+
+
+def make_case(entscheidung: str = "bewilligt", egh: str = "LVR", person: dict | None = PERSON, **data) -> dict:
     """A complete case of antrag_komplexleistung, field names as in bpmn/*.json."""
     values = {
         "aktenzeichen": "LVR-FF-2026-0104",
-        "kind_name": "Mia Beispiel", "kind_geburtsdatum": "2023-04-17",
         "verordnung_datum": "2026-11-02", "widerspruchshinweis_erteilt_am": "2026-11-03",
         "fub_datum": FUB.isoformat(),
         "icd_diagnose": "F83 Kombinierte umschriebene Entwicklungsstörung",
@@ -59,6 +64,7 @@ def make_case(entscheidung: str = "bewilligt", egh: str = "LVR", **data) -> dict
         "parties": {"egh": egh, "krankenkasse": "AOK Rheinland/Hamburg",
                     "leistungserbringer": "IFF Köln-Süd"},
         "data": {k: v for k, v in values.items() if v is not None},
+        "person": person,
         "deadlines": [
             Deadline("entscheidung", berechne("fruehv8-entscheidung", FUB),
                      DeadlineStatus.MET, date(2026, 12, 23)),
@@ -200,7 +206,7 @@ def test_pdf_rendering_fetches_nothing_outside_the_templates(monkeypatch, popple
 
 def test_begruendung_and_names_are_escaped():
     html = bescheid_html(make_case("abgelehnt", begruendung="Grund: <b>x</b>",
-                                   kind_name='<script>alert("x")</script>'))
+                                   person={**PERSON, "kind_vorname": '<script>alert("x")</script>'}))
     assert "Grund: &lt;b&gt;x&lt;/b&gt;" in html
     assert "<b>x</b>" not in html
     assert "<script>" not in html and "&lt;script&gt;" in html
@@ -222,7 +228,23 @@ def test_gaps_make_a_draft_and_a_complete_case_has_none():
     assert "Entwurf" not in bescheid_html(make_case())
     assert bescheid_luecken({"data": {}}) == [
         "Zuständiger Landschaftsverband (LVR/LWL) fehlt", "Aktenzeichen fehlt",
-        "Eingangsdatum des Antrags fehlt", "Entscheidung über den Antrag fehlt"]
+        "Eingangsdatum des Antrags fehlt", "Entscheidung über den Antrag fehlt", "Name des Kindes fehlt",
+        "Anschrift der Erziehungsberechtigten fehlt (Bekanntgabe, § 37 SGB X)"]
+
+
+@pytest.mark.parametrize("missing", ["erziehungsberechtigte", "strasse", "plz", "ort"])
+def test_a_bescheid_without_the_guardians_full_address_is_a_gap(missing):
+    case = make_case(person={**PERSON, missing: None})
+    assert bescheid_luecken(case) == ["Anschrift der Erziehungsberechtigten fehlt (Bekanntgabe, § 37 SGB X)"]
+    assert "[Anschrift fehlt]" in bescheid_html(case)
+
+
+def test_pdf_is_addressed_to_the_guardians(pdf_text):
+    text, _ = pdf_text(make_case())
+    assert_has(text, "Anna und Jonas Beispiel", "Lindenweg 12", "50999 Köln")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    name = lines.index("Anna und Jonas Beispiel")
+    assert lines[name + 1:name + 3] == ["Lindenweg 12", "50999 Köln"]         # an address block
 
 
 @pytest.mark.parametrize("entscheidung", ["teilweise_bewilligt", "abgelehnt"])
@@ -274,7 +296,7 @@ def test_health_data_only_as_icd_code():
 
 
 def test_child_data_only_if_present():
-    html = bescheid_html(make_case(kind_name=None, kind_geburtsdatum=None))
+    html = bescheid_html(make_case(person=None))
     assert "Leistungsberechtigtes Kind" not in html and "geboren am" not in html
     assert "des leistungsberechtigten Kindes" in html
 

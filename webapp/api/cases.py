@@ -61,9 +61,10 @@ def start_case(args):
 
     Startet die neueste Version eines Verfahrens unter einem Aktenzeichen. 404, wenn für das
     Verfahren kein Modell bereitgestellt ist; 409, wenn das Aktenzeichen vergeben ist; 403,
-    wenn keine der eigenen Gruppen im Verfahren vorkommt."""
+    wenn keine der eigenen Gruppen im Verfahren vorkommt. Name, Geburtsdatum und Anschrift gehören
+    nur in `person` (getrennt gespeichert), nie in `data` oder `title`."""
     ref = services().start_case(args["process_id"], args["business_key"], args["data"], actor(),
-                                title=args["title"], parties=args["parties"])
+                                title=args["title"], parties=args["parties"], person=args["person"])
     return asdict(ref), 201, {"Location": url_for(".get_case", business_key=ref.business_key)}
 
 
@@ -79,6 +80,7 @@ def get_case(business_key: str):
     case["deadlines"] = [{"key": d.key, **asdict(d.frist), "status": d.status.value, "met_on": d.met_on}
                          for d in case["deadlines"]]
     case["history"] = [{**h, "action_label": ACTIONS.get(h["action"], h["action"])} for h in case["history"]]
+    case["accesses"] = [{**h, "action_label": ACTIONS.get(h["action"], h["action"])} for h in case["accesses"]]
     return case
 
 

@@ -230,6 +230,25 @@ class PartiesSchema(Schema):
     leistungserbringer = String(validate=length(200), **_d("Leistungserbringer (IFF, SPZ)"))
 
 
+class PersonArgs(Schema):
+    """The child and the guardians' postal address; stored apart from the case data (only the
+    people working the case see them, § 35 SGB I)."""
+
+    kind_vorname = String(required=True, validate=length(100), **_d("Vorname des Kindes"))
+    kind_nachname = String(required=True, validate=length(100), **_d("Nachname des Kindes"))
+    kind_geburtsdatum = Date(required=True, **_d("Geburtsdatum des Kindes"))
+    erziehungsberechtigte = String(allow_none=True, validate=length(200), **_d(
+        "Name(n) der Erziehungsberechtigten, an die der Bescheid geht (Anschrift: alle vier Felder oder keines)"))
+    strasse = String(allow_none=True, validate=length(200), **_d("Straße und Hausnummer"))
+    plz = String(allow_none=True, validate=pattern("^[0-9]{5}$", "Bitte fünf Ziffern angeben."),
+                 **_d("Postleitzahl"))
+    ort = String(allow_none=True, validate=length(100), **_d("Ort"))
+
+
+class PersonSchema(PersonArgs):
+    id = Integer(required=True, **_d("Nummer der Person (Pseudonym)"))
+
+
 class StartCaseArgs(Schema):
     process_id = String(required=True, validate=length(200), **_d("Verfahren (process_id des Modells)"))
     business_key = String(required=True, validate=[length(100), pattern(
@@ -239,6 +258,8 @@ class StartCaseArgs(Schema):
     data = JSONData(load_default=dict, **_d("Startdaten des Vorgangs (Feldname → Wert)"))
     title = String(load_default="", validate=length(300, 0), **_d("Titel (sonst der Name des Verfahrens)"))
     parties = Nested(PartiesSchema, load_default=dict, **_d("Beteiligte Organisationen"))
+    person = Nested(PersonArgs, load_default=None, **_d(
+        "Kind und Anschrift der Erziehungsberechtigten (nur bei Vorgängen über ein Kind)"))
 
 
 class TaskRefSchema(Schema):
@@ -335,6 +356,11 @@ class CaseSchema(CaseRefSchema):
     documents = List(Nested(DocumentSchema), required=True, **_d("Dokumente (nur Metadaten)"))
     comments = List(Nested(CommentSchema), required=True)
     history = List(Nested(HistorySchema), required=True, **_d("Vollständiger Verlauf"))
+    person = Nested(PersonSchema, allow_none=True, required=True, **_d(
+        "Kind und Erziehungsberechtigte (null bei Vorgängen, die kein Kind betreffen); das Lesen wird protokolliert"))
+    accesses = List(Nested(HistorySchema), required=True, **_d(
+        "Zugriffe auf die Akte (Einsicht, Dokumente, Auskunft), auch im Verlauf enthalten"))
+    closed_at = DateTime(allow_none=True, required=True, **_d("Abschluss; ab hier läuft die Aufbewahrungsfrist"))
 
 
 class EventArgs(Schema):

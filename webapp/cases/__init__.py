@@ -1,5 +1,5 @@
-"""The case file (Akte): diagram with the current position, deadlines, documents,
-comments and the full history."""
+"""The case file (Akte): diagram with the current position, the child and the guardians'
+address (child cases), deadlines, documents, comments, the history and the accesses."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,6 +9,7 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
 from flask_login import current_user, login_required
 
 from workflows import clock as clock_module
+from workflows import privacy
 from workflows.domain import InvalidInput
 from workflows.services import NewDocument
 
@@ -24,7 +25,13 @@ ACTIONS = {
     "signal_empfangen": "Signal empfangen", "nachricht_empfangen": "Nachricht empfangen",
     "kommentar": "Kommentar", "dokument_hochgeladen": "Dokument hochgeladen",
     "dokument_gelesen": "Dokument geöffnet", "fehler": "Fehler", "akte_gelesen": "Akte geöffnet",
+    "akte_eingesehen": "Akte eingesehen", "personendaten_geaendert": "Personendaten berichtigt",
+    "daten_exportiert": "Auskunft erstellt (Art. 15 DSGVO)", "vorgang_geloescht": "Vorgang gelöscht",
+    "modell_migriert": "Auf neue Modellversion umgestellt",
 }
+
+#: process ids whose cases are about a child: the case file offers to record the child
+CHILD_PROCESSES = {"antrag_komplexleistung"}
 
 
 @bp.route("/akten/<business_key>")
@@ -35,16 +42,30 @@ def show(business_key: str):
     with clock_module.using(workflows.clock):
         today = clock_module.today()
     active = [t["name"] for t in case["open_tasks"]]
+    steps, _accesses = privacy.split_history(case["history"])
     return render_template("cases/show.html", case=case, today=today, actions=ACTIONS, active=active,
-                           timeline=case_timeline(case["deadlines"], today))
+                           timeline=case_timeline(case["deadlines"], today), steps=steps,
+                           person_fields=privacy.PERSON_FIELDS,
+                           child_case=case["person"] is not None or case["process_id"] in CHILD_PROCESSES)
 
 
 @bp.route("/akten/<business_key>/diagramm.bpmn")
 @login_required
 def diagram(business_key: str):
-    workflows = services()
-    case = workflows.case(business_key, current_user.actor)
-    return Response(workflows.model_xml(case["model_version_id"]), mimetype="application/xml")
+    return Response(services().case_model_xml(business_key, current_user.actor), mimetype="application/xml")
+
+
+@bp.route("/akten/<business_key>/person", methods=["POST"])
+@login_required
+def person(business_key: str):
+    """Correct the child's data or the guardians' address (Art. 16 DSGVO)."""
+    values = {name: request.form.get(name, "") for name in privacy.PERSON_FIELDS}
+    try:
+        changed = services().update_person(business_key, values, current_user.actor)
+        flash("Personendaten gespeichert." if changed else "Keine Änderung.", "info")
+    except InvalidInput as err:
+        flash(err.message, "error")
+    return redirect(url_for("cases.show", business_key=business_key) + "#person")
 
 
 @bp.route("/akten/<business_key>/kommentare", methods=["POST"])
