@@ -700,7 +700,7 @@ class Workflows:
         first, and the number of all matching cases. Reads only the instances table."""
         import sqlalchemy as sa
 
-        from .store import instances
+        from .store import instances, open_tasks
         page, per_page = max(1, page), min(max(1, per_page), 100)
         conditions = []
         if not actor.is_system and actor.organisation is not None:
@@ -708,6 +708,11 @@ class Workflows:
             # (searched case-sensitively, as `_may_see` compares)
             position = sa.func.strpos if self.store.dialect == "postgresql" else sa.func.instr
             conditions.append(position(instances.c.parties, ": " + json.dumps(actor.organisation)) > 0)
+        elif not actor.is_system:
+            # bodies without an organisation see a case only while one of their lanes has an
+            # open task in it, as `_may_see` decides for the case itself
+            conditions.append(instances.c.id.in_(sa.select(open_tasks.c.instance_id)
+                                                 .where(open_tasks.c.lane.in_(sorted(actor.groups)))))
         if process_id:
             conditions.append(instances.c.process_id == process_id)
         if status:

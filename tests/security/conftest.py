@@ -16,6 +16,8 @@ from webapp.auth import hash_password
 from webapp.demo import DEMO_PASSWORD, USERS
 from workflows import store as tables
 from workflows.clock import BERLIN, SimulationState
+from workflows.domain import Actor
+from workflows.services import NewDocument
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=BERLIN)
 CONFIG = {"ENV_NAME": "test", "CLOCK": "simulation", "SECRET_KEY": "sicherheitstest"}
@@ -41,6 +43,7 @@ def demo_file(tmp_path_factory, sqlite_template):
     store.save_simulation(SimulationState(NOW, datetime.now(timezone.utc), True))
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
+    _add_documents(app)                          # a document in each child's case
     store.dispose()
     return path
 
@@ -57,6 +60,27 @@ def app(demo_file, tmp_path):
     app = _copy_app(demo_file, tmp_path)
     yield app
     app.extensions["workflows"].store.dispose()
+
+
+@pytest.fixture(scope="module")
+def postgres_demo_app(postgres_store):
+    """The demo on PostgreSQL (once per module; the server is shared, the database ours)."""
+    from ..conftest import _empty
+    _empty(postgres_store)
+    app = create_app({**CONFIG, "DATABASE_URL": postgres_store.url})
+    app.extensions["workflows"].store.save_simulation(SimulationState(NOW, datetime.now(timezone.utc), True))
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    _add_documents(app)
+    yield app
+    app.extensions["workflows"].store.dispose()
+
+
+def _add_documents(app) -> None:
+    workflows = app.extensions["workflows"]
+    for key in (LVR_CHILD, LWL_CHILD):
+        workflows.add_document(key, NewDocument(f"Befund {key}.pdf", "application/pdf", b"%PDF-1.4 " + key.encode()),
+                               Actor.system("test"))
 
 
 @pytest.fixture(scope="module")

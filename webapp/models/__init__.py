@@ -10,7 +10,7 @@ from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_
                    send_from_directory, url_for)
 from flask_login import current_user, login_required
 
-from workflows.domain import DomainError, InvalidInput, ModelError, NotFound
+from workflows.domain import DomainError, Forbidden, InvalidInput, ModelError, NotFound
 
 from .. import services
 
@@ -164,6 +164,8 @@ def test_run(process_id: str):
                                          current_user.actor)
         except json.JSONDecodeError as err:
             error = f"Die Startdaten sind kein gültiges JSON: {err.msg} (Zeile {err.lineno})."
+        except (Forbidden, NotFound):
+            raise                               # 403 / 404 like every other page, not a form error
         except DomainError as err:
             error = err.message
     else:
