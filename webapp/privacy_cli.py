@@ -69,14 +69,15 @@ def purge(dry_run, days) -> None:
     except DomainError as err:
         raise click.ClickException(err.message) from None
     cutoff = result.cutoff.astimezone(BERLIN).strftime("%d.%m.%Y")
+    period = f"Aufbewahrungsfrist {days} Tag{'' if days == 1 else 'e'}"
     if not result.cases:
-        click.echo(f"Keine abgeschlossenen Vorgänge vor dem {cutoff} (Aufbewahrungsfrist {days} Tage).")
+        click.echo(f"Keine abgeschlossenen Vorgänge vor dem {cutoff} ({period}).")
         return
     for key in result.cases:
         click.echo(f"  {key}")
     if dry_run:
         click.echo(f"Probelauf: {len(result.cases)} Vorgang/Vorgänge würden gelöscht "
-                   f"(abgeschlossen vor dem {cutoff}, Aufbewahrungsfrist {days} Tage).")
+                   f"(abgeschlossen vor dem {cutoff}, {period}).")
     else:
         click.echo(f"{len(result.cases)} Vorgang/Vorgänge und {result.persons} Person(en) gelöscht "
-                   f"(abgeschlossen vor dem {cutoff}, Aufbewahrungsfrist {days} Tage).")
+                   f"(abgeschlossen vor dem {cutoff}, {period}).")

@@ -89,3 +89,37 @@ def test_retention_period_is_checked(value, monkeypatch):
     monkeypatch.setenv("FF_RETENTION_DAYS", value)
     with pytest.raises(ConfigError, match="FF_RETENTION_DAYS"):
         create_app({"ENV_NAME": "test", "DATABASE_URL": "sqlite://", "SECRET_KEY": "x"})
+
+
+def test_cli_purge_deletes_after_the_period_and_says_so(tmp_path, sqlite_template):
+    import shutil
+    from datetime import datetime, timedelta, timezone
+
+    from workflows.clock import BERLIN, SimulationState
+
+    from ..conftest import OWNER, PARTIES_LVR, SACHBEARBEITUNG_LVR, read
+    from ..workflows.test_privacy import KIND, finish
+    shutil.copy(sqlite_template, tmp_path / "p.db")
+    small = create_app({"ENV_NAME": "test", "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}", "CLOCK": "simulation",
+                      "SECRET_KEY": "x", "RETENTION_DAYS": 30})
+    services, start = small.extensions["workflows"], datetime(2026, 5, 4, 9, tzinfo=BERLIN)
+
+    def at(moment):
+        services.store.save_simulation(SimulationState(moment, datetime.now(timezone.utc), True))
+        services.clock.invalidate()
+
+    at(start)
+    services.deploy_model({"fuenf_schritte.bpmn": read("fuenf_schritte.bpmn")}, OWNER)
+    services.start_case("fuenf_schritte", "ALT-1", {}, SACHBEARBEITUNG_LVR, parties=PARTIES_LVR, person=KIND)
+    finish(services, "ALT-1")
+    runner = small.test_cli_runner()
+    at(start + timedelta(days=29))
+    assert "Keine abgeschlossenen Vorgänge vor dem 03.05.2026" in runner.invoke(args=["privacy", "purge"]).output
+    at(start + timedelta(days=31))
+    dry = runner.invoke(args=["privacy", "purge", "--dry-run"]).output
+    assert "ALT-1" in dry and "Probelauf: 1 Vorgang/Vorgänge würden gelöscht" in dry
+    result = runner.invoke(args=["privacy", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "1 Vorgang/Vorgänge und 1 Person(en) gelöscht (abgeschlossen vor dem 05.05.2026, " \
+           "Aufbewahrungsfrist 30 Tage)." in result.output
+    assert "Keine abgeschlossenen" in runner.invoke(args=["privacy", "purge", "--days", "1"]).output
