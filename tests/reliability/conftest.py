@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from workflows import consistency
+from workflows import consistency, engine
 from workflows.domain import DomainError
 from workflows.services import Workflows
-from workflows.store import Store, audit_events
+from workflows.store import Store, audit_events, instances
 
 from ..conftest import postgres_url
 
@@ -95,3 +95,14 @@ def own_database(name: str) -> str:
     finally:
         engine.dispose()
     return target
+
+
+def task_states(services: Workflows) -> dict[str, str]:
+    """task id -> offen | erledigt | entfallen, for every human task of every case, from the
+    stored workflows themselves (not the index)."""
+    states = {}
+    with services.store.read() as conn:
+        for row in conn.execute(sa.select(instances.c.workflow_json, instances.c.model_version_id)).all():
+            workflow = engine.loads(row.workflow_json, services._model(conn, row.model_version_id))
+            states.update({tid: state for tid, (_t, state) in consistency.human_task_states(workflow).items()})
+    return states

@@ -13,13 +13,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from workflows import consistency, engine
 from workflows.clock import BERLIN, FixedClock, SimulationState
 from workflows.services import Workflows
 from workflows.store import Store, audit_events, instances, pending_timers
 
 from ..conftest import PARTIES_LVR, SYSTEM, read
-from .conftest import assert_consistent, own_database
+from .conftest import assert_consistent, own_database, task_states
 from .servers import Client, Launcher, fired_by, prepare
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=BERLIN)
@@ -63,14 +62,14 @@ class Stream:
     """Client threads completing whatever task they find; one of them also moves the clock an
     few hours on after each of its completions. Every completion's outcome is kept."""
 
-    def __init__(self, address: str, tokens: dict[str, str], seed: int):
+    def __init__(self, address: str, tokens: dict[str, str], seed: int, kill_at: int):
         self.clients = [Client(address, tokens[u]) for u in ("sabine.lvr", "karl.lvr", "sabine.lvr")]
         self.owner = Client(address, tokens["paula.prozess"])
         self.outcomes: list[tuple[str, int | None]] = []
         self.acknowledged = threading.Event()
         self.stop = threading.Event()
         self.lock = threading.Lock()
-        self.seed = seed
+        self.seed, self.kill_at = seed, kill_at
         self.statuses: list[int | None] = []
 
     def run(self, index: int, simulated: list[datetime]) -> None:
@@ -93,16 +92,6 @@ class Stream:
                 simulated[0] += timedelta(hours=4)
                 self.statuses.append(self.owner.call("PUT", "/clock", {"now": simulated[0].isoformat(),
                                                                        "frozen": True}, timeout=30)[0])
-
-
-def _task_states(services: Workflows, store: Store) -> dict[str, str]:
-    states = {}
-    with store.read() as conn:
-        rows = conn.execute(sa.select(instances.c.workflow_json, instances.c.model_version_id)).all()
-        for row in rows:
-            workflow = engine.loads(row.workflow_json, services._model(conn, row.model_version_id))
-            states.update({tid: state for tid, (_t, state) in consistency.human_task_states(workflow).items()})
-    return states
 
 
 def _audit(store: Store, action: str) -> list[Any]:
@@ -128,8 +117,7 @@ def test_kill_minus_nine_loses_nothing_and_doubles_nothing(database, launcher):
         for round_ in range(ROUNDS):
             server, address = launcher.gunicorn(workers=2)
             worker = launcher.timer_worker(f"timer-{round_}")
-            stream = Stream(address, tokens, round_)
-            stream.kill_at = KILL_AFTER
+            stream = Stream(address, tokens, round_, KILL_AFTER)
             threads = [threading.Thread(target=stream.run, args=(i, simulated)) for i in range(3)]
             for t in threads:
                 t.start()
@@ -156,7 +144,7 @@ def test_kill_minus_nine_loses_nothing_and_doubles_nothing(database, launcher):
         assert _due_timers(store, simulated[0]) == 0
         assert worker.stop() == 0 and server.stop() == 0
 
-        states = _task_states(services, store)
+        states = task_states(services)
         done = {}
         for event in _audit(store, "aufgabe_erledigt"):
             done[event.task_id] = done.get(event.task_id, 0) + 1

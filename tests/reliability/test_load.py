@@ -21,11 +21,12 @@ from workflows.services import Workflows
 from workflows.store import Store, audit_events
 
 from ..conftest import PARTIES_LVR, SYSTEM, read
-from .conftest import assert_consistent, own_database
+from .conftest import assert_consistent, own_database, task_states
 from .servers import Client, Launcher, fired_by, prepare
-from .test_crash import _task_states
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=BERLIN)
+#: the simulated time the run starts at: the prepared deadlines fall due from the first day on
+START = NOW + timedelta(days=13)
 SECONDS = float(os.environ.get("RELIABILITY_LOAD_SECONDS", "60"))
 MAX_REQUESTS = 20000
 MAX_CLOCK_DAYS = 45
@@ -46,7 +47,7 @@ class Load:
         self.completions: list[tuple[str, int | None]] = []
         self.waiting_cases: list[str] = []               # vertrag_warten cases for signals and messages
         self.clock_moves = 0
-        self.simulated = NOW
+        self.simulated = START
 
     def call(self, client: Client, method: str, path: str, body=None):
         status, answer = client.call(method, path, body, timeout=60)
@@ -123,7 +124,7 @@ def test_a_minute_of_load_loses_and_doubles_nothing(launcher):
         for i in range(40):            # LWL's deadlines (no client works them), due six hours apart
             services.start_case("frist_abbruch", f"LWL-D-{i:02d}", {}, SYSTEM, parties={**PARTIES_LVR, "egh": "LWL"})
             clock.advance(timedelta(hours=6))
-        tokens = prepare(store, NOW)
+        tokens = prepare(store, START)
         server, address = launcher.gunicorn(workers=3)
         timers = [launcher.timer_worker("timer-a"), launcher.timer_worker("timer-b")]
         load = Load(address, tokens)
@@ -145,7 +146,7 @@ def test_a_minute_of_load_loses_and_doubles_nothing(launcher):
         acknowledged = [tid for tid, status in load.completions if status == 200]
         unanswered = sum(1 for _, status in load.completions if status is None)
         per_worker = {w.name: fired_by(w) for w in timers}
-        states = _task_states(services, store)
+        states = task_states(services)
         figures = (f"{sum(load.requests.values())} Anfragen in {elapsed:.0f} s "
                    f"({sum(load.requests.values()) / elapsed:.0f}/s), Status {dict(load.requests)}; "
                    f"{len(load.completions)} Erledigungen versucht, {len(acknowledged)} bestätigt, "
