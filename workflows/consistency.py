@@ -139,7 +139,7 @@ def _audit_problems(history: list[dict[str, Any]], workflow) -> list[str]:
     created = sum(1 for h in history if h["action"] == "vorgang_angelegt")
     if created != 1:
         problems.append(f"Der Verlauf enthält {created} statt genau einem Eintrag „Vorgang angelegt“.")
-    states = human_task_states(workflow)
+    states = engine.human_task_states(workflow)
     done = Counter(h["task_id"] for h in history if h["action"] == "aufgabe_erledigt")
     for task_id, (title, state) in states.items():
         if state == "erledigt" and done[task_id] != 1:
@@ -154,7 +154,7 @@ def _audit_problems(history: list[dict[str, Any]], workflow) -> list[str]:
                             f"kennt sie so nicht (Zustand: {state}).")
     fired = Counter((t["name"], t["faellig"]) for h in history if h["action"] == "timer_ausgeloest"
                     for t in _details(h).get("timer", []))
-    known = Counter((t.title, t.due_at.isoformat()) for t in timer_history(workflow))
+    known = Counter((t.title, t.due_at.isoformat()) for t in engine.timer_history(workflow))
     for (name, due), count in fired.items():
         if count > known[(name, due)]:
             problems.append(f"Timer „{name}“ (fällig {due}) ist laut Verlauf {count}-mal ausgelöst, "
@@ -181,41 +181,3 @@ def _claim_problems(conn: sa.Connection, row: InstanceRow, history: list[dict[st
 def _details(event: dict[str, Any]) -> dict[str, Any]:
     details = event["details"]
     return json.loads(details) if isinstance(details, str) else details
-
-
-# --- what the workflow itself records -----------------------------------------------------------
-
-_STATES = {engine.TaskState.READY: "offen", engine.TaskState.STARTED: "offen",
-           engine.TaskState.COMPLETED: "erledigt", engine.TaskState.CANCELLED: "entfallen",
-           engine.TaskState.ERROR: "fehlerhaft"}
-
-
-def human_task_states(workflow) -> dict[str, tuple[str, str]]:
-    """task id -> (title, offen | erledigt | entfallen | …) for every user and manual task the
-    workflow has reached; tasks it only predicts are left out."""
-    return {str(t.id): (t.task_spec.bpmn_name or t.task_spec.name, _STATES[t.state])
-            for t in workflow.get_tasks(manual=True) if t.state in _STATES}
-
-
-def timer_history(workflow) -> list[engine.PendingTimer]:
-    """Every timer any task of the workflow waited for (pending, fired or cancelled), named
-    and dated as the timer index and the audit name them. A timer can fire at most once per
-    entry here, which bounds the audit's `timer_ausgeloest` entries."""
-    timers = []
-    for task in workflow.get_tasks():
-        definition = getattr(task.task_spec, "event_definition", None)
-        parts = (definition.event_definitions if isinstance(definition, engine.MultipleEventDefinition)
-                 else [definition])
-        for part in parts:
-            if not isinstance(part, engine.TimerEventDefinition):
-                continue
-            value = part.details(task).value
-            if not isinstance(value, str):
-                continue
-            due = engine.TimerEventDefinition.parse_time_or_duration(value)
-            if hasattr(due, "astimezone"):
-                timers.append(engine.PendingTimer(
-                    task_id=str(task.id), spec_name=task.task_spec.name,
-                    title=part.name or task.task_spec.bpmn_name or task.task_spec.name,
-                    due_at=due.astimezone(engine.timezone.utc)))
-    return timers

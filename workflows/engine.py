@@ -441,7 +441,7 @@ def _ready_human_task(workflow: BpmnWorkflow, task_id: str):
     if task is None or not task.task_spec.manual:
         raise NotFound("Die Aufgabe gibt es in diesem Vorgang nicht.", task_id=task_id)
     if task.state != TaskState.READY:
-        raise Conflict("Die Aufgabe ist nicht mehr offen; jemand anderes hat sie bereits erledigt.",
+        raise Conflict("Die Aufgabe ist nicht mehr offen; sie wurde bereits erledigt oder ist entfallen.",
                        task_id=task_id)
     return task
 
@@ -726,3 +726,41 @@ def _all_specs_known(workflow: BpmnWorkflow) -> bool:
         if any(task.task_spec is None for task in wf.tasks.values()):
             return False
     return True
+
+
+# --- what the workflow itself records (for the consistency check) -------------------------------
+
+_STATES = {TaskState.READY: "offen", TaskState.STARTED: "offen",
+           TaskState.COMPLETED: "erledigt", TaskState.CANCELLED: "entfallen",
+           TaskState.ERROR: "fehlerhaft"}
+
+
+def human_task_states(workflow) -> dict[str, tuple[str, str]]:
+    """task id -> (title, offen | erledigt | entfallen | …) for every user and manual task the
+    workflow has reached; tasks it only predicts are left out."""
+    return {str(t.id): (t.task_spec.bpmn_name or t.task_spec.name, _STATES[t.state])
+            for t in workflow.get_tasks(manual=True) if t.state in _STATES}
+
+
+def timer_history(workflow) -> list[PendingTimer]:
+    """Every timer any task of the workflow waited for (pending, fired or cancelled), named
+    and dated as the timer index and the audit name them. A timer can fire at most once per
+    entry here, which bounds the audit's `timer_ausgeloest` entries."""
+    timers = []
+    for task in workflow.get_tasks():
+        definition = getattr(task.task_spec, "event_definition", None)
+        parts = (definition.event_definitions if isinstance(definition, MultipleEventDefinition)
+                 else [definition])
+        for part in parts:
+            if not isinstance(part, TimerEventDefinition):
+                continue
+            value = part.details(task).value
+            if not isinstance(value, str):
+                continue
+            due = TimerEventDefinition.parse_time_or_duration(value)
+            if hasattr(due, "astimezone"):
+                timers.append(PendingTimer(
+                    task_id=str(task.id), spec_name=task.task_spec.name,
+                    title=part.name or task.task_spec.bpmn_name or task.task_spec.name,
+                    due_at=due.astimezone(timezone.utc)))
+    return timers

@@ -282,7 +282,7 @@ class Workflows:
     def _locked_task(self, conn: Connection, task_id: str, actor: Actor) -> dict[str, Any]:
         """The open task, read after locking its case: a claim then waits for a step of the
         case in flight (which rewrites its open tasks) instead of being overwritten by it."""
-        self.store.instance(conn, self.store.open_task(conn, task_id)["instance_id"], for_update=True)
+        self.store.lock_instance(conn, self.store.open_task(conn, task_id)["instance_id"])
         return self._workable_task(conn, task_id, actor)
 
     def _audit_task(self, conn, now, actor: Actor, action: str, task: dict[str, Any],

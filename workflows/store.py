@@ -319,6 +319,7 @@ def digest(rows: dict[sa.Table, list[dict]]) -> dict[str, str]:
 # Hot-path statements, built once: SQLAlchemy then reuses their compiled form.
 _INSTANCE_BY_ID = sa.select(instances).where(instances.c.id == sa.bindparam("p_id"))
 _INSTANCE_BY_ID_LOCKED = _INSTANCE_BY_ID.with_for_update()
+_LOCK_INSTANCE = sa.select(instances.c.id).where(instances.c.id == sa.bindparam("p_id")).with_for_update()
 _SAVE_INSTANCE = (instances.update()
                   .where(instances.c.id == sa.bindparam("p_id"), instances.c.version == sa.bindparam("p_version"))
                   .values(workflow_json=sa.bindparam("p_json"), status=sa.bindparam("p_status"),
@@ -460,6 +461,12 @@ class Store:
             raise NotFound("Diesen Vorgang gibt es nicht.", instance_id=instance_id)
         return InstanceRow.from_row(row)
 
+    def lock_instance(self, conn: Connection, instance_id: int) -> None:
+        """Wait for any step of the case in flight (PostgreSQL; SQLite writers are serialised
+        by BEGIN IMMEDIATE anyway) without loading its workflow JSON."""
+        if self.dialect == "postgresql":
+            conn.execute(_LOCK_INSTANCE, {"p_id": instance_id})
+
     def instance_by_key(self, conn: Connection, business_key: str) -> InstanceRow:
         row = conn.execute(sa.select(instances).where(instances.c.business_key == business_key)).first()
         if row is None:
@@ -470,7 +477,7 @@ class Store:
     def instance_of_task(self, conn: Connection, task_id: str) -> int:
         found = conn.execute(sa.select(open_tasks.c.instance_id).where(open_tasks.c.task_id == task_id)).scalar()
         if found is None:
-            raise NotFound("Diese Aufgabe ist nicht mehr offen – sie wurde vermutlich bereits erledigt.",
+            raise NotFound("Diese Aufgabe ist nicht mehr offen – sie wurde bereits erledigt oder ist durch eine Frist oder ein Ereignis entfallen.",
                            task_id=task_id)
         return found
 
@@ -526,7 +533,7 @@ class Store:
     def open_task(self, conn: Connection, task_id: str) -> dict[str, Any]:
         row = conn.execute(_OPEN_TASK, {"p_task": task_id}).first()
         if row is None:
-            raise NotFound("Diese Aufgabe ist nicht mehr offen – sie wurde vermutlich bereits erledigt.",
+            raise NotFound("Diese Aufgabe ist nicht mehr offen – sie wurde bereits erledigt oder ist durch eine Frist oder ein Ereignis entfallen.",
                            task_id=task_id)
         return dict(row._mapping)
 
@@ -538,7 +545,7 @@ class Store:
         """All open tasks of the case the given open task belongs to (one query)."""
         rows = [dict(r._mapping) for r in conn.execute(_OPEN_TASKS_OF_CASE_OF_TASK, {"p_task": task_id})]
         if not any(r["task_id"] == task_id for r in rows):
-            raise NotFound("Diese Aufgabe ist nicht mehr offen – sie wurde vermutlich bereits erledigt.",
+            raise NotFound("Diese Aufgabe ist nicht mehr offen – sie wurde bereits erledigt oder ist durch eine Frist oder ein Ereignis entfallen.",
                            task_id=task_id)
         return rows
 
