@@ -474,11 +474,72 @@ def _deliver(workflow: BpmnWorkflow, definition, payload) -> bool:
 
 def fire_due_timers(workflow: BpmnWorkflow) -> list[PendingTimer]:
     """Fire every timer due by the clock's now; returns the timers that fired."""
+    return watching_timers(workflow, lambda: _run_engine(workflow))[1]
+
+
+def watching_timers(workflow: BpmnWorkflow, step: Callable[[], Any]) -> tuple[Any, list[PendingTimer]]:
+    """Run `step`; its result and the timers that fired in it, so the audit names each fire once:
+    a waiting timer whose task completed (or, inside a call activity that has ended, is gone),
+    a cycle that moved on, and a timer created already due (a late entry) that fired at once.
+    A timer cancelled in the step (its activity ended, another event won) did not fire."""
     before = {t.task_id: t for t in pending_timers(workflow)}
-    _run_engine(workflow)
-    after = {t.task_id for t in pending_timers(workflow)}
+    done_before = _completed_timer_tasks(workflow)
+    result = step()
+    after = {t.task_id: t for t in pending_timers(workflow)}
+    done_after = _completed_timer_tasks(workflow)
     moment = clock.now()
-    return [t for tid, t in before.items() if tid not in after or t.due_at <= moment]
+    fired = []
+    for task_id, timer in before.items():
+        if timer.due_at > moment:
+            continue
+        if task_id in after:
+            if after[task_id].due_at > timer.due_at:            # a cycle fired and waits again
+                fired.append(timer)
+        elif task_id in done_after or _task_or_none(workflow, task_id) is None:
+            fired.append(timer)
+    for task_id, task in done_after.items():
+        if task_id not in done_before and task_id not in before:
+            fired.append(_timer_of(task, moment))
+    return result, fired
+
+
+def completed_timers(workflow: BpmnWorkflow) -> list[PendingTimer]:
+    """The timers that have fired so far (for a new case: those due already at its start)."""
+    moment = clock.now()
+    return [_timer_of(task, moment) for task in _completed_timer_tasks(workflow).values()]
+
+
+def _completed_timer_tasks(workflow: BpmnWorkflow) -> dict[str, Any]:
+    found = {}
+    for wf in (workflow, *workflow.subprocesses.values()):
+        for task in wf.get_tasks(state=TaskState.COMPLETED):
+            if _timer_definition(task.task_spec) is not None:
+                found[str(task.id)] = task
+    return found
+
+
+def _timer_definition(spec):
+    definition = getattr(spec, "event_definition", None)
+    parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+    return next((part for part in parts if isinstance(part, TimerEventDefinition)), None)
+
+
+def _timer_of(task, moment: datetime) -> PendingTimer:
+    definition = _timer_definition(task.task_spec)
+    try:
+        due = TimerEventDefinition.parse_time_or_duration(definition.details(task).value)
+    except Exception:                     # the audit entry must not fail on an odd expression
+        due = None
+    return PendingTimer(task_id=str(task.id), spec_name=task.task_spec.name,
+                        title=definition.name or task.task_spec.bpmn_name or task.task_spec.name,
+                        due_at=(due if isinstance(due, datetime) else moment).astimezone(timezone.utc))
+
+
+def _task_or_none(workflow: BpmnWorkflow, task_id: str):
+    try:
+        return workflow.get_task_from_id(UUID(task_id))
+    except Exception:
+        return None
 
 
 def _run_engine(workflow: BpmnWorkflow) -> None:

@@ -189,8 +189,10 @@ class Workflows:
                              instance_id=row.id, business_key=business_key,
                              details={"process_id": process_id, "version": version_number, "data": data,
                                       **({"person_id": person_id} if person_id else {})})
-            return CaseRef(row.id, business_key, process_id, snap.status.value, row.version,
-                           [_task_ref(t) for t in snap.human_tasks])
+            ref = CaseRef(row.id, business_key, process_id, snap.status.value, row.version,
+                          [_task_ref(t) for t in snap.human_tasks])
+            self._timers_fired(conn, row, engine.completed_timers(workflow), set(), ref, now)
+            return ref
 
     # -- tasks
 
@@ -250,7 +252,7 @@ class Workflows:
                     data[document.field] = {"dokument_id": document_id, "name": document.name}
             workflow = engine.loads(row.workflow_json, self._model(conn, row.model_version_id))
             letter = self._letter_for(conn, workflow, task_id, data, row, now)
-            engine.complete(workflow, task_id, data)
+            _, fired = engine.watching_timers(workflow, lambda: engine.complete(workflow, task_id, data))
             ref = self._save(conn, row, workflow, now, open_before)
             if letter is not None:
                 name, pdf = letter
@@ -258,6 +260,7 @@ class Workflows:
                                         content_type="application/pdf", content=pdf,
                                         uploaded_by=actor.username, uploaded_at=now, task_id=task_id)
             self._audit_task(conn, now, actor, "aufgabe_erledigt", task, {"data": data})
+            self._timers_fired(conn, row, fired, {t["task_id"] for t in open_before}, ref, now)
             return ref
 
     def _letter_for(self, conn: Connection, workflow, task_id: str, data: dict[str, Any], row: InstanceRow,
@@ -330,13 +333,21 @@ class Workflows:
         if not fired:
             return 0
         ref = self._save(conn, row, workflow, now)
+        self._timers_fired(conn, row, fired, before, ref, now, worker)
+        return 1
+
+    def _timers_fired(self, conn: Connection, row: InstanceRow, fired: list, open_before: set[str],
+                      ref: CaseRef, now: datetime, worker: str = "timer") -> None:
+        """Audit the timers a step fired (the worker's, or one that fell due during a user's
+        step) and tell the supervisors of escalations that landed with Leitung."""
+        if not fired:
+            return
         for task in ref.open_tasks:
-            if task["lane"] == "Leitung" and task["task_id"] not in before:
+            if task["lane"] == "Leitung" and task["task_id"] not in open_before:
                 self._queue_escalation(conn, row, task, now)
         self.store.audit(conn, at=now, actor=worker, action="timer_ausgeloest", instance_id=row.id,
                          business_key=row.business_key,
                          details={"timer": [{"name": t.title, "faellig": t.due_at.isoformat()} for t in fired]})
-        return 1
 
     # -- process owners
 
@@ -476,7 +487,9 @@ class Workflows:
                      "Sie sind an diesem Vorgang nicht beteiligt.")
             workflow = engine.loads(row.workflow_json, self._model(conn, row.model_version_id))
             send = engine.send_signal if kind == "signal" else engine.send_message
-            if not send(workflow, name, payload):
+            open_before = {t.task_id for t in engine.ready_human_tasks(workflow)}
+            delivered, fired = engine.watching_timers(workflow, lambda: send(workflow, name, payload))
+            if not delivered:
                 raise Conflict(f"Der Vorgang {row.business_key} wartet nicht auf „{name}“.",
                                business_key=row.business_key)
             ref = self._save(conn, row, workflow, now)
@@ -484,6 +497,7 @@ class Workflows:
                              action="signal_empfangen" if kind == "signal" else "nachricht_empfangen",
                              instance_id=row.id, business_key=row.business_key,
                              details={"name": name, "payload": payload})
+            self._timers_fired(conn, row, fired, open_before, ref, now)
             return ref
 
     def broadcast_signal(self, name: str, payload: dict[str, Any] | None, actor: Actor,

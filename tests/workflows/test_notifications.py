@@ -83,7 +83,10 @@ def test_daily_digest_once_per_user_and_day(services, deploy, clock, people, smt
     services.claim_task(claimed["task_id"], KOLLEGE_LVR)
     at(clock, date(2026, 3, 30), hour=6)
     last = notify(services, mailer, digest_hour=7, last_digest=None)
-    assert last is None and inbox.messages == []                     # before the digest hour
+    assert last is None                                               # before the digest hour: no digest,
+    [(to, text)] = inbox.messages                                     # only the escalation of LVR-D-2,
+    assert to == ["lena@example.org"] and "Eskalation: Fristüberschreitung bewerten – LVR-D-2" in text
+    inbox.messages.clear()                                            # filed after its deadline had passed
     at(clock, date(2026, 3, 30), hour=7)
     last = notify(services, mailer, digest_hour=7, last_digest=last)
     assert last == date(2026, 3, 30)
