@@ -191,7 +191,7 @@ class Workflows:
                                       **({"person_id": person_id} if person_id else {})})
             ref = CaseRef(row.id, business_key, process_id, snap.status.value, row.version,
                           [_task_ref(t) for t in snap.human_tasks])
-            self._timers_fired(conn, row, engine.completed_timers(workflow), set(), ref, now)
+            self._timers_fired(conn, row, engine.completed_timers(workflow), set(), ref, now, during=actor)
             return ref
 
     # -- tasks
@@ -260,7 +260,7 @@ class Workflows:
                                         content_type="application/pdf", content=pdf,
                                         uploaded_by=actor.username, uploaded_at=now, task_id=task_id)
             self._audit_task(conn, now, actor, "aufgabe_erledigt", task, {"data": data})
-            self._timers_fired(conn, row, fired, {t["task_id"] for t in open_before}, ref, now)
+            self._timers_fired(conn, row, fired, {t["task_id"] for t in open_before}, ref, now, during=actor)
             return ref
 
     def _letter_for(self, conn: Connection, workflow, task_id: str, data: dict[str, Any], row: InstanceRow,
@@ -337,9 +337,9 @@ class Workflows:
         return 1
 
     def _timers_fired(self, conn: Connection, row: InstanceRow, fired: list, open_before: set[str],
-                      ref: CaseRef, now: datetime, worker: str = "timer") -> None:
-        """Audit the timers a step fired (the worker's, or one that fell due during a user's
-        step) and tell the supervisors of escalations that landed with Leitung."""
+                      ref: CaseRef, now: datetime, worker: str = "timer", during: Actor | None = None) -> None:
+        """Audit the timers a step fired (the worker's, or one that fell due during the step of
+        `during`) and tell the supervisors of escalations that landed with Leitung."""
         if not fired:
             return
         for task in ref.open_tasks:
@@ -347,7 +347,8 @@ class Workflows:
                 self._queue_escalation(conn, row, task, now)
         self.store.audit(conn, at=now, actor=worker, action="timer_ausgeloest", instance_id=row.id,
                          business_key=row.business_key,
-                         details={"timer": [{"name": t.title, "faellig": t.due_at.isoformat()} for t in fired]})
+                         details={"timer": [{"name": t.title, "faellig": t.due_at.isoformat()} for t in fired],
+                                  **({"schritt_von": during.username} if during else {})})
 
     # -- process owners
 
@@ -497,7 +498,7 @@ class Workflows:
                              action="signal_empfangen" if kind == "signal" else "nachricht_empfangen",
                              instance_id=row.id, business_key=row.business_key,
                              details={"name": name, "payload": payload})
-            self._timers_fired(conn, row, fired, open_before, ref, now)
+            self._timers_fired(conn, row, fired, open_before, ref, now, during=actor)
             return ref
 
     def broadcast_signal(self, name: str, payload: dict[str, Any] | None, actor: Actor,

@@ -104,5 +104,5 @@ def task_states(services: Workflows) -> dict[str, str]:
     with services.store.read() as conn:
         for row in conn.execute(sa.select(instances.c.workflow_json, instances.c.model_version_id)).all():
             workflow = engine.loads(row.workflow_json, services._model(conn, row.model_version_id))
-            states.update({tid: state for tid, (_t, state) in consistency.human_task_states(workflow).items()})
+            states.update({tid: state for tid, (_t, state) in engine.human_task_states(workflow).items()})
     return states

@@ -6,7 +6,7 @@ from datetime import timedelta
 from workflows import consistency
 from workflows.worker import run_once
 
-from ..conftest import PARTIES_LVR, SACHBEARBEITUNG_LVR, SYSTEM
+from ..conftest import ANBIETER, PARTIES_LVR, SACHBEARBEITUNG_LVR, SYSTEM
 
 
 def _timer_events(services, key):
@@ -24,6 +24,7 @@ def test_a_case_filed_after_its_deadline_records_the_fire_at_its_start(services,
     assert _titles(services, "LVR-T-1") == ["Fristüberschreitung bewerten", "Unterlagen prüfen"]
     [event] = _timer_events(services, "LVR-T-1")
     assert event["actor"] == "timer" and event["details"]["timer"][0]["name"] == "Frist abgelaufen"
+    assert event["details"]["schritt_von"] == SYSTEM.username
     assert run_once(services) == 0                        # nothing left for the worker to fire
     assert consistency.check_all(services) == []
 
@@ -36,10 +37,11 @@ def test_a_deadline_over_when_a_task_is_re_entered_fires_in_that_users_step(serv
     services.complete_task(ref.open_tasks[0]["task_id"], {"vollstaendig": False}, SACHBEARBEITUNG_LVR)
     clock.advance(timedelta(days=90))                     # the deadline passes while documents are awaited
     [nachreichen] = services.case("LVR-T-2", SYSTEM)["open_tasks"]
-    services.complete_task(nachreichen["task_id"], {}, SYSTEM)
+    services.complete_task(nachreichen["task_id"], {}, ANBIETER)
     assert "Fristüberschreitung bewerten" in _titles(services, "LVR-T-2")
     [event] = _timer_events(services, "LVR-T-2")
     assert event["details"]["timer"][0]["name"] == "Frist abgelaufen"
+    assert event["details"]["schritt_von"] == ANBIETER.username
     assert run_once(services) == 0
     assert len(_timer_events(services, "LVR-T-2")) == 1
     assert consistency.check_all(services) == []
@@ -63,5 +65,6 @@ def test_the_worker_names_the_timer_it_fired(services, deploy, clock):
     assert run_once(services) == 1
     [event] = _timer_events(services, "LVR-T-4")
     assert event["details"]["timer"][0]["name"] == "Zwei Wochen abgelaufen"
+    assert "schritt_von" not in event["details"]
     assert _titles(services, "LVR-T-4") == ["Verspätung bewerten"]
     assert run_once(services) == 0
