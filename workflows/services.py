@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from sqlalchemy.engine import Connection
 
 from . import clock as clock_module
-from . import bescheid, engine, notifications, privacy, schemaforms, validation
+from . import bescheid, documents, engine, notifications, privacy, schemaforms, validation
 from .clock import Clock
 from . import board as board_module
 from .board import BoardQuery
@@ -49,10 +49,7 @@ class NewDocument:
     field: str | None = None      # the form field it belongs to, if any
 
 
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-ALLOWED_DOCUMENT_TYPES = {"application/pdf", "image/png", "image/jpeg", "text/plain",
-                          "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                          "application/msword", "application/vnd.oasis.opendocument.text"}
+ALLOWED_DOCUMENT_TYPES = documents.ALLOWED_DOCUMENT_TYPES
 
 
 @dataclass(frozen=True)
@@ -791,16 +788,7 @@ def _task_ref(task) -> dict[str, Any]:
 
 
 def _check_document(document: NewDocument) -> None:
-    if not document.name or len(document.name) > 255 or "/" in document.name or "\\" in document.name:
-        raise InvalidInput("Ungültiger Dateiname.", field=document.field or "datei")
-    if not document.content:
-        raise InvalidInput("Die Datei ist leer.", field=document.field or "datei")
-    if len(document.content) > MAX_DOCUMENT_BYTES:
-        raise InvalidInput(f"Die Datei ist größer als {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB.",
-                           field=document.field or "datei")
-    if document.content_type not in ALLOWED_DOCUMENT_TYPES:
-        raise InvalidInput("Dieser Dateityp ist nicht erlaubt (erlaubt: PDF, Bilder, Text, Word, ODT).",
-                           field=document.field or "datei")
+    documents.check_document(document.name, document.content_type, document.content, document.field)
 
 
 def _may_work(actor: Actor, task: dict[str, Any]) -> dict[str, Any]:
