@@ -680,9 +680,9 @@ class Workflows:
         """Correct (or first record) the child and the guardians' address of a case, by the
         people working it (Art. 16 DSGVO). The audit names the changed fields, not the values.
         Returns the changed fields."""
-        person = privacy.check_person(values, self.today())
         with self._step() as (conn, now):
-            row = self._visible_case(conn, business_key, actor)
+            row = self._visible_case(conn, business_key, actor)      # who may, before what is wrong
+            person = privacy.check_person(values, self.today())
             before = self.store.person(conn, row.person_id)
             changed = privacy.changed_fields(before, person)
             if not changed:

@@ -117,6 +117,8 @@ def test_correction_by_the_people_working_the_case_audits_fields_not_values(five
     five.start_case("fuenf_schritte", "P-1", {}, SACHBEARBEITUNG_LVR, parties=PARTIES_LVR, person=KIND)
     with pytest.raises(Forbidden):
         five.update_person("P-1", {**KIND, "ort": "Bonn"}, SACHBEARBEITUNG_LWL)
+    with pytest.raises(Forbidden):                     # a stranger learns nothing, not even what is wrong
+        five.update_person("P-1", {"kind_vorname": "", "plz": "x"}, SACHBEARBEITUNG_LWL)
     changed = five.update_person("P-1", {**KIND, "strasse": "Rosenweg 2", "plz": "53111", "ort": "Bonn"},
                                  SACHBEARBEITUNG_LVR)
     assert changed == ["strasse", "plz", "ort"]
