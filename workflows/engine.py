@@ -31,7 +31,7 @@ from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition, SignalEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from . import clock, fristen, scripting
+from . import clock, fristen, script_limits, scripting
 from .domain import (AwaitedEvent, CaseSnapshot, CaseStatus, Conflict, Deadline, DeadlineStatus,
                      HumanTask, InvalidInput, ModelError, NotFound, PendingTimer, ScriptError)
 
@@ -62,13 +62,13 @@ class _CheckedEnvironment(TaskDataEnvironment):
     def evaluate(self, expression, context, external_context=None):
         code = scripting.compile_expression(expression)
         self.globals = scripting.safe_globals()
-        with scripting.limits():
+        with script_limits.limits():
             return super().evaluate(code, context, external_context)
 
     def execute(self, script, context, external_context=None):
         code = scripting.compile_script(script)
         self.globals = scripting.safe_globals()
-        with scripting.limits():
+        with script_limits.limits():
             return super().execute(code, context, external_context)
 
 

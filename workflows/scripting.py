@@ -55,10 +55,6 @@ SAFE_BUILTINS = {
 GUARDS = {"_g_call": script_limits.call, "_g_method": script_limits.method,
           "_g_binary": script_limits.binary, "_g_built": script_limits.built}
 
-MAX_STEPS = script_limits.MAX_STEPS
-limits = script_limits.limits
-
-
 def safe_globals() -> dict:
     """Fresh globals for one evaluation: only the safe builtins and the guards."""
     return {"__builtins__": dict(SAFE_BUILTINS), **GUARDS}
