@@ -83,12 +83,18 @@ def check_case(services: "Workflows", conn: sa.Connection, row: InstanceRow) -> 
     if row.status in (CaseStatus.RUNNING.value, CaseStatus.COMPLETED.value):
         if row.status != snap.status.value:
             problems.append(f"Zustand ist „{row.status}“, laut Workflow aber „{snap.status.value}“.")
+        waiting = engine.waiting_steps(workflow) if row.status == CaseStatus.COMPLETED.value else []
+        if waiting:
+            problems.append("Der Vorgang gilt als abgeschlossen, wartet aber noch auf: " + ", ".join(waiting) + ".")
         if row.index_digest != digest(expected):
             problems.append("Die Prüfsumme der Indextabellen (index_digest) passt nicht zum Workflow.")
         problems += _index_problems(conn, row, expected)
     elif row.status == CaseStatus.ERROR.value:
-        # mark_error drops the timers (the worker must not retry) and keeps the rest as it was
-        problems += _index_problems(conn, row, {**expected, pending_timers: []})
+        # a failed case keeps the index of its last good step; before revision 0005 it lost its timers
+        problems += min(_index_problems(conn, row, expected),
+                        _index_problems(conn, row, {**expected, pending_timers: []}), key=len)
+    elif row.status == CaseStatus.CANCELLED.value:
+        problems += _index_problems(conn, row, {**expected, open_tasks: [], pending_timers: [], awaited_events: []})
     history = [dict(r._mapping) for r in conn.execute(
         sa.select(audit_events).where(audit_events.c.instance_id == row.id).order_by(audit_events.c.id))]
     problems += _audit_problems(history, workflow)

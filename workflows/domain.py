@@ -38,6 +38,7 @@ LANES: dict[str, Party] = {
 #: Groups that are not lanes but grant rights in the application.
 PROCESS_OWNERS = "Prozessverantwortliche"
 ADMINS = "Administration"
+LEITUNG = "Leitung"
 GROUPS = tuple(LANES) + (PROCESS_OWNERS, ADMINS)
 
 #: Parties whose tasks are not bound to one organisation (cross-organisation bodies).
@@ -86,6 +87,7 @@ class CaseStatus(str, enum.Enum):
     RUNNING = "running"
     COMPLETED = "completed"
     ERROR = "error"       # a step failed (e.g. a timer script); needs a person
+    CANCELLED = "cancelled"   # ended by Leitung (e.g. a failed case that cannot go on)
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,19 @@ class Conflict(DomainError):
     """Someone else changed the case first; nothing of this request was stored."""
 
     code = "konflikt"
+
+
+class CaseFailed(Conflict):
+    """A case's state cannot be loaded or stepped (a model or data defect, not the user's
+    input): the case is marked failed with `reason` and waits for a process owner."""
+
+    code = "vorgang_fehlerhaft"
+
+    def __init__(self, instance_id: int, business_key: str, reason: str, *, recorded: bool = False):
+        super().__init__(f"Der Vorgang {business_key} ist wegen eines Fehlers angehalten: {reason} "
+                         "Prozessverantwortliche können ihn nach einer Korrektur erneut anstoßen.",
+                         business_key=business_key)
+        self.instance_id, self.reason, self.recorded = instance_id, reason, recorded
 
 
 class InvalidInput(DomainError):

@@ -8,6 +8,7 @@ tables need. Time inside SpiffWorkflow's timers comes from `workflows.clock`.
 from __future__ import annotations
 
 import contextvars
+import sys
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -33,8 +34,9 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition, SignalEventDefinition
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.util.deep_merge import DeepMerge
-from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from . import casedata, clock, fristen, script_limits, scripting
 from .domain import (AwaitedEvent, CaseSnapshot, CaseStatus, Conflict, Deadline, DeadlineStatus,
@@ -53,6 +55,22 @@ class _ClockDatetime(datetime):
 
 
 spiff_timer.datetime = _ClockDatetime
+
+
+# --- task iteration: no depth limit ----------------------------------------------------------
+
+def _lift_depth_limit(iterator_class) -> None:
+    """SpiffWorkflow iterates a task tree only to depth 1,000 by default: after ~500 turns of a
+    loop the waiting task is invisible and the workflow reports itself completed although no
+    path reached an end. Every iteration (ours and the engine's own) goes without that limit."""
+    names = iterator_class.__init__.__code__.co_varnames[1:iterator_class.__init__.__code__.co_argcount]
+    defaults = list(iterator_class.__init__.__defaults__)
+    defaults[names[-len(defaults):].index("max_depth")] = sys.maxsize
+    iterator_class.__init__.__defaults__ = tuple(defaults)
+
+
+_lift_depth_limit(TaskIterator)
+_lift_depth_limit(BpmnTaskIterator)
 
 
 # --- scripts ---------------------------------------------------------------------------
@@ -866,6 +884,15 @@ def _all_specs_known(workflow: BpmnWorkflow) -> bool:
 _STATES = {TaskState.READY: "offen", TaskState.STARTED: "offen",
            TaskState.COMPLETED: "erledigt", TaskState.CANCELLED: "entfallen",
            TaskState.ERROR: "fehlerhaft"}
+
+
+def waiting_steps(workflow) -> list[str]:
+    """Names of the modelled steps that are ready, started or waiting (over the whole tree,
+    however deep): a case whose status says completed must have none."""
+    return [t.task_spec.bpmn_name or t.task_spec.bpmn_id
+            for wf in (workflow, *workflow.subprocesses.values())
+            for t in wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING)
+            if _modelled(t.task_spec)]
 
 
 def human_task_states(workflow) -> dict[str, tuple[str, str]]:

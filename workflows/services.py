@@ -20,8 +20,8 @@ from . import bescheid, documents, engine, notifications, privacy, schemaforms, 
 from .clock import Clock
 from . import board as board_module
 from .board import BoardQuery
-from .domain import (ADMINS, PROCESS_OWNERS, Actor, Conflict, DomainError, Forbidden, InboxQuery,
-                     InvalidInput, ModelError, NotFound, ScriptError, task_organisation)
+from .domain import (ADMINS, LEITUNG, PROCESS_OWNERS, Actor, CaseFailed, CaseStatus, Conflict, DomainError,
+                     Forbidden, InboxQuery, InvalidInput, ModelError, NotFound, task_organisation)
 from .store import InstanceRow, Store, digest, index_rows
 
 log = logging.getLogger(__name__)
@@ -71,10 +71,109 @@ class Workflows:
 
     @contextmanager
     def _step(self) -> Iterator[tuple[Connection, datetime]]:
-        """One transaction with this service's clock as the source of now."""
+        """One transaction with this service's clock as the source of now. A case that turned
+        out to be broken in it is marked failed afterwards, in a transaction of its own."""
         with clock_module.using(self.clock):
-            with self.store.transaction() as conn:
-                yield conn, self.clock.now()
+            try:
+                with self.store.transaction() as conn:
+                    yield conn, self.clock.now()
+            except CaseFailed as failed:
+                if not failed.recorded:
+                    self._record_failure(failed)
+                raise
+
+    def _record_failure(self, failed: CaseFailed) -> None:
+        with self.store.transaction() as conn:
+            self._mark_failed(conn, self.store.instance(conn, failed.instance_id), failed.reason, self.clock.now())
+        failed.recorded = True
+
+    def _mark_failed(self, conn: Connection, row: InstanceRow, reason: str, now: datetime,
+                     actor: str = "system") -> None:
+        retry_at = self.store.mark_failed(conn, row.id, reason, now)
+        self.store.audit(conn, at=now, actor=actor, action="fehler", instance_id=row.id,
+                         business_key=row.business_key, details={"fehler": reason, "erneut_ab": retry_at.isoformat()})
+
+    # -- failed cases
+
+    def failed_cases(self, actor: Actor) -> list[dict[str, Any]]:
+        """Failed cases with their reasons, for Leitung (of their organisation) and process owners."""
+        _require(actor.is_system or PROCESS_OWNERS in actor.groups or LEITUNG in actor.groups,
+                 "Nur Leitung und Prozessverantwortliche sehen angehaltene Vorgänge.")
+        with self.store.read() as conn:
+            cases = self.store.failed_cases(conn)
+        if actor.is_system or PROCESS_OWNERS in actor.groups or actor.organisation is None:
+            return cases
+        return [c for c in cases if actor.organisation in c["parties"].values()]
+
+    def retry_failed_case(self, business_key: str, actor: Actor) -> str:
+        """A process owner runs a failed case again (after a model fix or a version move): it
+        is loaded, its due timers fire and it is saved; if it fails again it stays failed
+        with the new reason. Returns the case's status afterwards."""
+        _require(actor.is_system or PROCESS_OWNERS in actor.groups,
+                 "Nur Prozessverantwortliche können einen angehaltenen Vorgang erneut anstoßen.")
+        with self._step() as (conn, now):
+            row = self.store.instance(conn, self.store.instance_by_key(conn, business_key).id, for_update=True)
+            if row.status != CaseStatus.ERROR.value:
+                raise Conflict(f"Der Vorgang {row.business_key} ist nicht angehalten.", business_key=row.business_key)
+            self.store.audit(conn, at=now, actor=actor.username, action="vorgang_erneut_angestossen",
+                             instance_id=row.id, business_key=row.business_key, details={"fehler": row.error})
+            try:
+                with conn.begin_nested():
+                    self.store.reopen_failed(conn, row.id, now)
+                    row = self.store.instance(conn, row.id)
+                    workflow = self._loaded(conn, row)
+                    open_before = {t.task_id for t in engine.ready_human_tasks(workflow)}
+                    fired = self._stepping(row, lambda: engine.fire_due_timers(workflow))
+                    ref = self._save(conn, row, workflow, now)
+                    self._timers_fired(conn, row, fired, open_before, ref, now, during=actor)
+                    return ref.status
+            except DomainError as err:
+                reason = err.reason if isinstance(err, CaseFailed) else err.message
+                self._mark_failed(conn, self.store.instance(conn, row.id), reason, now)
+                return CaseStatus.ERROR.value
+
+    def close_failed_case(self, business_key: str, reason: str, actor: Actor) -> None:
+        """Leitung ends a failed case for good, with a reason (audited); nothing stays open."""
+        _require(actor.is_system or LEITUNG in actor.groups, "Nur die Leitung kann einen angehaltenen Vorgang beenden.")
+        reason = " ".join((reason or "").split())
+        if not 5 <= len(reason) <= 1000:
+            raise InvalidInput("Bitte begründen Sie das Beenden (5 bis 1.000 Zeichen).", field="begruendung")
+        with self._step() as (conn, now):
+            row = self.store.instance(conn, self.store.instance_by_key(conn, business_key).id, for_update=True)
+            _require(actor.is_system or self._may_see(conn, actor, row) or actor.organisation in row.parties.values(),
+                     "Sie sind an diesem Vorgang nicht beteiligt.")
+            if row.status != CaseStatus.ERROR.value:
+                raise Conflict(f"Der Vorgang {row.business_key} ist nicht angehalten.", business_key=row.business_key)
+            self.store.close_failed(conn, row.id, now)
+            self.store.audit(conn, at=now, actor=actor.username, action="vorgang_beendet", instance_id=row.id,
+                             business_key=row.business_key, details={"begruendung": reason, "fehler": row.error})
+
+    def _workflow(self, conn: Connection, row: InstanceRow):
+        """The case's workflow for a step: CaseFailed (409) if it is failed or cannot be loaded."""
+        if row.status == CaseStatus.ERROR.value:
+            raise CaseFailed(row.id, row.business_key, row.error or "", recorded=True)
+        if row.status != CaseStatus.RUNNING.value:
+            raise Conflict(f"Der Vorgang {row.business_key} ist abgeschlossen.", business_key=row.business_key)
+        return self._loaded(conn, row)
+
+    def _loaded(self, conn: Connection, row: InstanceRow):
+        try:
+            return engine.loads(row.workflow_json, self._model(conn, row.model_version_id))
+        except DomainError:
+            raise
+        except Exception as err:
+            raise CaseFailed(row.id, row.business_key,
+                             "Der gespeicherte Stand lässt sich nicht laden. " + _failure_reason(err)) from err
+
+    @staticmethod
+    def _stepping(row: InstanceRow, step):
+        """Run an engine step of a request; an engine defect (not the user's input) fails the case."""
+        try:
+            return step()
+        except DomainError:
+            raise
+        except Exception as err:
+            raise CaseFailed(row.id, row.business_key, _failure_reason(err)) from err
 
     def _model(self, conn: Connection, version_id: int) -> engine.ProcessModel:
         if version_id not in self._models:
@@ -247,9 +346,10 @@ class Workflows:
                     uploaded_by=actor.username, uploaded_at=now, task_id=task_id)
                 if document.field:
                     data[document.field] = {"dokument_id": document_id, "name": document.name}
-            workflow = engine.loads(row.workflow_json, self._model(conn, row.model_version_id))
+            workflow = self._workflow(conn, row)
             letter = self._letter_for(conn, workflow, task_id, data, row, now)
-            _, fired = engine.watching_timers(workflow, lambda: engine.complete(workflow, task_id, data))
+            _, fired = self._stepping(row, lambda: engine.watching_timers(
+                workflow, lambda: engine.complete(workflow, task_id, data)))
             ref = self._save(conn, row, workflow, now, open_before)
             if letter is not None:
                 name, pdf = letter
@@ -312,19 +412,26 @@ class Workflows:
                 try:
                     with conn.begin_nested():
                         done += self._fire_case(conn, claimed[0], now, worker)
-                except Conflict:
-                    log.info("case %s changed while its timer fired; retried next round", claimed[0])
-                except (ScriptError, DomainError) as err:
-                    log.warning("timer of case %s failed: %s", claimed[0], err)
-                    self.store.mark_error(conn, claimed[0], str(err), now)
-                    self.store.audit(conn, at=now, actor=worker, action="fehler",
-                                     instance_id=claimed[0], details={"fehler": str(err)})
+                except Conflict as err:
+                    if not isinstance(err, CaseFailed):
+                        log.info("case %s changed while its timer fired; retried next round", claimed[0])
+                        continue
+                    log.warning("case %s cannot be loaded: %s", claimed[0], err.reason)
+                    self._mark_failed(conn, self.store.instance(conn, claimed[0]), err.reason, now, worker)
+                    done += 1
+                except Exception as err:          # any failure stays with its case, the others go on
+                    log.warning("timer of case %s failed: %s", claimed[0], _failure_reason(err),
+                                exc_info=not isinstance(err, DomainError))
+                    self._mark_failed(conn, self.store.instance(conn, claimed[0]), _failure_reason(err), now, worker)
                     done += 1
         return done
 
     def _fire_case(self, conn: Connection, instance_id: int, now: datetime, worker: str) -> int:
         row = self.store.instance(conn, instance_id)
-        workflow = engine.loads(row.workflow_json, self._model(conn, row.model_version_id))
+        if row.status == CaseStatus.ERROR.value:          # a failed case's retry is due
+            self.store.reopen_failed(conn, row.id, now)
+            row = self.store.instance(conn, instance_id)
+        workflow = self._loaded(conn, row)
         before = {t.task_id for t in engine.ready_human_tasks(workflow)}
         fired = engine.fire_due_timers(workflow)
         if not fired:
@@ -483,10 +590,11 @@ class Workflows:
                    else self.store.instance_by_key(conn, business_key))
             _require(actor.is_system or instance_id is not None or self._may_see(conn, actor, row),
                      "Sie sind an diesem Vorgang nicht beteiligt.")
-            workflow = engine.loads(row.workflow_json, self._model(conn, row.model_version_id))
+            workflow = self._workflow(conn, row)
             send = engine.send_signal if kind == "signal" else engine.send_message
             open_before = {t.task_id for t in engine.ready_human_tasks(workflow)}
-            delivered, fired = engine.watching_timers(workflow, lambda: send(workflow, name, payload))
+            delivered, fired = self._stepping(row, lambda: engine.watching_timers(
+                workflow, lambda: send(workflow, name, payload)))
             if not delivered:
                 raise Conflict(f"Der Vorgang {row.business_key} wartet nicht auf „{name}“.",
                                business_key=row.business_key)
@@ -554,8 +662,7 @@ class Workflows:
         with self.store.read() as conn:
             task = self._workable_task(conn, task_id, actor)
             row = self.store.instance(conn, task["instance_id"])
-            model = self._model(conn, row.model_version_id)
-            workflow = engine.loads(row.workflow_json, model)
+            workflow = self._workflow(conn, row)
             schema = self._form(conn, row.model_version_id, task["form"]) if task["form"] else None
             return {"task": task, "case": {"business_key": row.business_key, "title": row.title,
                                            "parties": row.parties, "process_id": row.process_id},
@@ -656,13 +763,20 @@ class Workflows:
             if row.person_id is not None and not actor.is_system:
                 self.store.audit(conn, at=now, actor=actor.username, action="akte_eingesehen",
                                  instance_id=row.id, business_key=row.business_key)
-            workflow = engine.loads(row.workflow_json, self._model(conn, row.model_version_id))
+            try:
+                workflow = self._loaded(conn, row)
+            except CaseFailed as failed:         # the case file still opens, with the reason
+                workflow, broken = None, failed
+            if workflow is None and row.status == CaseStatus.RUNNING.value:
+                self._mark_failed(conn, row, broken.reason, now)
+                row = self.store.instance_by_key(conn, business_key)
             history = self.store.history(conn, row.id)
             return {"id": row.id, "business_key": row.business_key, "process_id": row.process_id,
                     "title": row.title, "status": row.status, "error": row.error, "version": row.version,
-                    "parties": row.parties, "data": engine.case_data(workflow),
-                    "open_tasks": [_task_ref(t) for t in engine.ready_human_tasks(workflow)],
-                    "deadlines": engine.deadlines(workflow),
+                    "parties": row.parties, "data": engine.case_data(workflow) if workflow else {},
+                    "open_tasks": [_task_ref(t) for t in engine.ready_human_tasks(workflow)] if workflow else [],
+                    "deadlines": engine.deadlines(workflow) if workflow else [],
+                    "failed_attempts": row.failed_attempts, "retry_at": row.retry_at,
                     "documents": self.store.documents_of(conn, row.id),
                     "comments": self.store.comments_of(conn, row.id),
                     "model_version_id": row.model_version_id,
@@ -780,6 +894,14 @@ class Workflows:
         self.store.save_simulation(state)
         self.clock.invalidate()
         return self.clock_state()
+
+
+def _failure_reason(err: Exception) -> str:
+    """The German reason a failed case shows (Leitung, process owners), with the element."""
+    if isinstance(err, DomainError):
+        return err.message
+    text = str(err).strip().splitlines()[0][:300] if str(err).strip() else ""
+    return f"Interner Fehler beim Ausführen des Vorgangs ({type(err).__name__}{': ' + text if text else ''})."
 
 
 def _task_ref(task) -> dict[str, Any]:

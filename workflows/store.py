@@ -11,7 +11,7 @@ import hashlib
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -87,6 +87,9 @@ instances = sa.Table(
     sa.Column("parties", sa.Text, nullable=False, server_default="{}", doc="JSON: party -> organisation"),
     sa.Column("status", sa.String(20), nullable=False, index=True),
     sa.Column("error", sa.Text),
+    sa.Column("failed_attempts", sa.Integer, nullable=False, server_default="0",
+              doc="failed steps in a row; the timer retry of a failed case backs off with it"),
+    sa.Column("retry_at", UTCDateTime, doc="when the worker tries a failed case's due timers again"),
     sa.Column("workflow_json", sa.Text, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("index_digest", sa.Text, nullable=False, server_default="{}",
@@ -100,8 +103,16 @@ instances = sa.Table(
 )
 
 #: Final statuses: a case in one of them is closed and, after the retention period, deleted.
-#: ("cancelled": no use case cancels a case yet; listed so that one will be covered.)
-CLOSED_STATUSES = (CaseStatus.COMPLETED.value, "cancelled")
+#: ("cancelled": Leitung ended a failed case, Workflows.close_failed_case.)
+CLOSED_STATUSES = (CaseStatus.COMPLETED.value, CaseStatus.CANCELLED.value)
+RETRY_FIRST = timedelta(minutes=5)      #: first retry of a failed case's timers; doubled per failure
+RETRY_MAX = timedelta(days=1)
+
+
+def _RUNS_AT(now):
+    """Cases whose timers the worker fires at `now`: running ones, and failed ones whose retry is due."""
+    return sa.or_(instances.c.status == CaseStatus.RUNNING.value,
+                  sa.and_(instances.c.status == CaseStatus.ERROR.value, instances.c.retry_at <= now))
 
 case_parties = sa.Table(
     "case_parties", metadata,
@@ -283,6 +294,8 @@ class InstanceRow:
     updated_at: datetime
     person_id: int | None = None
     closed_at: datetime | None = None
+    failed_attempts: int = 0
+    retry_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row) -> "InstanceRow":
@@ -325,7 +338,7 @@ _SAVE_INSTANCE = (instances.update()
                   .values(workflow_json=sa.bindparam("p_json"), status=sa.bindparam("p_status"),
                           error=sa.bindparam("p_error"), index_digest=sa.bindparam("p_digest"),
                           version=instances.c.version + 1, updated_at=sa.bindparam("p_now"),
-                          closed_at=sa.bindparam("p_closed")))
+                          closed_at=sa.bindparam("p_closed"), failed_attempts=0, retry_at=None))
 _OPEN_TASK = sa.select(open_tasks).where(open_tasks.c.task_id == sa.bindparam("p_task"))
 _OPEN_TASKS_OF_CASE_OF_TASK = sa.select(open_tasks).where(open_tasks.c.instance_id.in_(
     sa.select(open_tasks.c.instance_id).where(open_tasks.c.task_id == sa.bindparam("p_task")).scalar_subquery()))
@@ -497,11 +510,40 @@ class Store:
                            "Bitte laden Sie ihn neu.", business_key=row.business_key)
         return row.version + 1
 
-    def mark_error(self, conn: Connection, instance_id: int, error: str, now: datetime) -> None:
+    def mark_failed(self, conn: Connection, instance_id: int, error: str, now: datetime) -> datetime:
+        """Mark a case as failed with its German reason; its timers stay, and the worker tries
+        them again at the returned time, backing off with every failure in a row (5 minutes,
+        doubled each time, at most a day), so a broken case never runs in a hot loop."""
+        attempts = (conn.execute(sa.select(instances.c.failed_attempts).where(instances.c.id == instance_id))
+                    .scalar() or 0) + 1
+        retry_at = now + RETRY_FIRST * min(2 ** (attempts - 1), RETRY_MAX / RETRY_FIRST)
         conn.execute(instances.update().where(instances.c.id == instance_id)
-                     .values(status=CaseStatus.ERROR.value, error=error, index_digest="{}",
-                             version=instances.c.version + 1, updated_at=now))
-        conn.execute(pending_timers.delete().where(pending_timers.c.instance_id == instance_id))
+                     .values(status=CaseStatus.ERROR.value, error=error[:2000], failed_attempts=attempts,
+                             retry_at=retry_at, version=instances.c.version + 1, updated_at=now))
+        return retry_at
+
+    def reopen_failed(self, conn: Connection, instance_id: int, now: datetime) -> None:
+        """A failed case runs again (a process owner's retry): its timers are due as they are."""
+        conn.execute(instances.update().where(instances.c.id == instance_id,
+                                              instances.c.status == CaseStatus.ERROR.value)
+                     .values(status=CaseStatus.RUNNING.value, retry_at=None, updated_at=now,
+                             version=instances.c.version + 1))
+
+    def close_failed(self, conn: Connection, instance_id: int, now: datetime) -> None:
+        """End a failed case for good (Leitung): closed, nothing open or waiting any more."""
+        conn.execute(instances.update().where(instances.c.id == instance_id)
+                     .values(status=CaseStatus.CANCELLED.value, retry_at=None, closed_at=now, updated_at=now,
+                             version=instances.c.version + 1, index_digest="{}"))
+        for table in (open_tasks, pending_timers, awaited_events):
+            conn.execute(table.delete().where(table.c.instance_id == instance_id))
+
+    def failed_cases(self, conn: Connection) -> list[dict[str, Any]]:
+        """Failed cases for Leitung and process owners, newest failure first."""
+        query = (sa.select(instances.c.id, instances.c.business_key, instances.c.process_id, instances.c.title,
+                           instances.c.error, instances.c.failed_attempts, instances.c.retry_at,
+                           instances.c.updated_at, instances.c.parties)
+                 .where(instances.c.status == CaseStatus.ERROR.value).order_by(instances.c.updated_at.desc()))
+        return [{**dict(r._mapping), "parties": json.loads(r.parties or "{}")} for r in conn.execute(query)]
 
     # -- index tables
 
@@ -621,7 +663,7 @@ class Store:
         due = (sa.select(pending_timers.c.instance_id)
                .where(pending_timers.c.due_at < now).distinct().scalar_subquery())
         query = (sa.select(instances.c.id)
-                 .where(instances.c.id.in_(due), instances.c.status == CaseStatus.RUNNING.value)
+                 .where(instances.c.id.in_(due), _RUNS_AT(now))
                  .order_by(instances.c.id).limit(limit))
         if self.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
@@ -636,6 +678,10 @@ class Store:
             sa.select(sa.func.min(pending_timers.c.due_at)).select_from(
                 pending_timers.join(instances, instances.c.id == pending_timers.c.instance_id))
             .where(instances.c.status == CaseStatus.RUNNING.value)).scalar()
+
+    def next_retry_due(self, conn: Connection) -> datetime | None:
+        return conn.execute(sa.select(sa.func.min(instances.c.retry_at))
+                            .where(instances.c.status == CaseStatus.ERROR.value)).scalar()
 
     def instances_awaiting(self, conn: Connection, kind: str, name: str,
                            process_id: str | None = None) -> list[int]:

@@ -126,3 +126,16 @@ def test_flask_check_command_reports_in_german_with_exit_code(store, services, d
     assert "LVR-K-5: Index Timer" in broken.output
     assert "Unstimmigkeit(en) in 1 von 5 Vorgängen gefunden." in broken.output
     app.extensions["workflows"].store.dispose()
+
+
+def test_a_case_completed_while_a_step_still_waits_is_found(store, services, deploy, clock):
+    """The silent end (issue: untrusted data): the workflow says completed, a step still waits."""
+    _cases(services, deploy, clock)
+    with store.transaction() as conn:
+        stored = conn.execute(sa.select(instances.c.workflow_json)
+                              .where(instances.c.business_key == "LVR-K-4")).scalar()
+        conn.execute(instances.update().where(instances.c.business_key == "LVR-K-4").values(
+            status="completed", workflow_json=stored.replace('"completed": false', '"completed": true', 1)))
+    problems = consistency.check_all(services)
+    assert any(p.business_key == "LVR-K-4" and "wartet aber noch auf" in p.message
+               and "Mustervertrag verabschiedet" in p.message for p in problems), problems

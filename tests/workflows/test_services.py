@@ -187,8 +187,15 @@ def test_failing_timer_marks_only_its_case_as_error(services, deploy, clock):
     broken = services.case("D-1", SYSTEM)
     assert broken["status"] == "error" and "rechnen" in broken["error"]
     assert services.case("OK-1", SYSTEM)["status"] == "running"
-    assert count_rows(services.store, tables.pending_timers, instance_id=broken["id"]) == 0
+    # its timer stays and is retried with backoff (5 minutes, then doubled), never in a hot loop
+    assert count_rows(services.store, tables.pending_timers, instance_id=broken["id"]) == 1
+    assert broken["retry_at"] == clock.now() + timedelta(minutes=5)
     assert run_once(services) == 0
+    clock.advance(timedelta(minutes=5))
+    assert run_once(services) == 1
+    again = services.case("D-1", SYSTEM)
+    assert (again["status"], again["failed_attempts"]) == ("error", 2)
+    assert again["retry_at"] == clock.now() + timedelta(minutes=10)
 
 
 def test_worker_sleeps_until_the_next_timer_at_most_one_poll(services, deploy, clock):
