@@ -29,7 +29,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions import MessageEventDefinition as
 from SpiffWorkflow.bpmn.specs.event_definitions import SignalEventDefinition as BpmnSignal
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
@@ -102,7 +102,11 @@ class _CaseScriptEngine(PythonScriptEngine):
         super().__init__(environment=_CheckedEnvironment())
 
     def evaluate(self, task, expression, external_context=None):
-        return super().evaluate(task, expression, {**_helpers(task), **(external_context or {})})
+        value = super().evaluate(task, expression, {**_helpers(task), **(external_context or {})})
+        timer = next((d for d in _timer_definitions(task.task_spec) if d.expression == expression), None)
+        if timer is not None:
+            _check_timer_value(timer, value, getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name)
+        return value
 
     def execute(self, task, script, external_context=None):
         return super().execute(task, script, {**_helpers(task), **(external_context or {})})
@@ -608,10 +612,48 @@ def _completed_timer_tasks(workflow: BpmnWorkflow) -> dict[str, Any]:
     return found
 
 
-def _timer_definition(spec):
+def _timer_definitions(spec) -> list:
     definition = getattr(spec, "event_definition", None)
     parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
-    return next((part for part in parts if isinstance(part, TimerEventDefinition)), None)
+    return [part for part in parts if isinstance(part, TimerEventDefinition)]
+
+
+def _timer_definition(spec):
+    return next(iter(_timer_definitions(spec)), None)
+
+
+#: The shortest interval of a cycle timer (validation refuses shorter ones at deploy, this at
+#: run time for cycles computed from data): a zero or tiny interval would fire without pause.
+MIN_CYCLE = timedelta(hours=1)
+#: Timer moments must lie in this range (a timer in the year 9999 or 1 is a model defect).
+TIMER_RANGE = (datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2200, 1, 1, tzinfo=timezone.utc))
+
+
+def _check_timer_value(definition, value, element: str) -> None:
+    """A timer's evaluated value must be an ISO text that gives a moment in TIMER_RANGE (and,
+    for a cycle, an interval of at least MIN_CYCLE); ScriptError naming the element otherwise."""
+    def refuse(why: str):
+        raise ScriptError(f"Der Timer von Element {element} ist ungültig: {why}", element_id=element)
+    if not isinstance(value, str):
+        refuse(f"er ergibt „{type(value).__name__}“ statt eines Textes (Datum oder Dauer nach ISO 8601).")
+    try:
+        if isinstance(definition, CycleTimerEventDefinition):
+            _cycles, start, interval = TimerEventDefinition.parse_iso_recurring_interval(value)
+            if interval < MIN_CYCLE:
+                refuse(f"„{value[:40]}“ wiederholt sich öfter als einmal pro Stunde (Mindestabstand 1 Stunde).")
+            moment = start
+        else:
+            parsed = TimerEventDefinition.parse_time_or_duration(value)
+            moment = parsed if isinstance(parsed, datetime) else clock.now() + \
+                TimerEventDefinition.get_timedelta_from_start(parsed)
+    except ScriptError:
+        raise
+    except Exception:
+        refuse(f"„{value[:40]}“ ist kein Datum und keine Dauer nach ISO 8601.")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    if not TIMER_RANGE[0] <= moment < TIMER_RANGE[1]:
+        refuse(f"„{value[:40]}“ liegt außerhalb der Jahre 2000 bis 2199.")
 
 
 def _timer_of(task, moment: datetime) -> PendingTimer:

@@ -52,6 +52,15 @@ class NewDocument:
 ALLOWED_DOCUMENT_TYPES = documents.ALLOWED_DOCUMENT_TYPES
 
 
+@dataclass
+class Sweep:
+    """One pass of the timer worker over the due cases, in the order of their ids: each case
+    is stepped at most once per pass, so a cycle timer fires at most once per due time and a
+    pass always ends, however many timers fall due while it runs."""
+
+    after: int = 0
+
+
 @dataclass(frozen=True)
 class BroadcastResult:
     delivered: list[str]
@@ -393,18 +402,21 @@ class Workflows:
 
     # -- timers
 
-    def fire_due_timers(self, limit: int = 100, worker: str = "timer") -> int:
-        """Fire due timers, one case per transaction; returns how many cases moved on.
+    def fire_due_timers(self, limit: int = 100, worker: str = "timer", sweep: Sweep | None = None) -> int:
+        """Fire due timers, one case per transaction and each case at most once per `sweep`;
+        returns how many cases moved on.
 
-        A case whose step fails is marked as error (with the reason, in the audit too)
-        so the worker does not retry it forever; other cases are not affected."""
+        A case whose step fails, for whatever reason, is marked failed (with the reason, in the
+        audit too) and retried with backoff; the other cases are not affected."""
+        sweep = sweep or Sweep()
         done = attempts = 0
         while done < limit and attempts < 2 * limit:
             attempts += 1
             with self._step() as (conn, now):
-                claimed = self.store.claim_due_instances(conn, now, 1)
+                claimed = self.store.claim_due_instances(conn, now, 1, after=sweep.after)
                 if not claimed:
                     return done
+                sweep.after = claimed[0]
                 # The claim's due-list may predate another worker's commit: look again
                 # now that the case is locked, so a timer is never fired twice.
                 if not self.store.has_due_timer(conn, claimed[0], now):

@@ -156,11 +156,25 @@ def timer_problem(expression: str) -> str | None:
                 "frist(\"schluessel\", \"regel-id\", datum) in einem Skript berechnen und den Timer "
                 "auf schluessel[\"timer\"] setzen.")
     if quoted and _DURATION.match(duration):
+        if cycle and _seconds(duration) < engine.MIN_CYCLE.total_seconds():
+            return (f"Der Zyklus-Timer „{text}“ wiederholt sich zu oft: der Abstand muss mindestens "
+                    "1 Stunde betragen (z. B. \"R/P1D\" für täglich).")
         return None
     if not quoted and _DURATION.match(duration):
         return f"Die Dauer „{text}“ muss in Anführungszeichen stehen (z. B. \"P14D\"), sonst ist sie kein Ausdruck."
     return (f"Der Timer-Ausdruck „{text}“ ist nicht erlaubt: erlaubt sind ein Fristwert wie "
             "frist_var[\"timer\"] oder eine Dauer in Anführungszeichen wie \"P14D\" (ohne Monate).")
+
+
+_PARTS = re.compile(r"(\d+(?:\.\d+)?)([WDHMS])")
+
+
+def _seconds(duration: str) -> float:
+    """Seconds of an ISO duration without months and years ("PT30M" -> 1800)."""
+    date_part, _, time_part = duration[1:].partition("T")
+    unit = {"W": 604800, "D": 86400}
+    total = sum(float(n) * unit[u] for n, u in _PARTS.findall(date_part))
+    return total + sum(float(n) * {"H": 3600, "M": 60, "S": 1}[u] for n, u in _PARTS.findall(time_part))
 
 
 def _check_timers(root, file_name: str) -> list[Problem]:

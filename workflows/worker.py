@@ -13,16 +13,17 @@ from datetime import date
 from . import privacy
 from .clock import BERLIN
 from .notifications import Mailer
-from .services import Workflows
+from .services import Sweep, Workflows
 
 log = logging.getLogger(__name__)
 
 
 def run_once(services: Workflows, batch: int = 100) -> int:
-    """Fire everything that is due now; returns the number of cases moved on."""
-    total = 0
+    """Fire everything that is due now, each case at most once (one Sweep): always returns,
+    even for a cycle timer that is due again at once. Returns the number of cases moved on."""
+    total, sweep = 0, Sweep()
     while True:
-        fired = services.fire_due_timers(limit=batch)
+        fired = services.fire_due_timers(limit=batch, sweep=sweep)
         total += fired
         if fired < batch:
             return total
