@@ -113,6 +113,10 @@ class _CaseScriptEngine(PythonScriptEngine):
 
 
 DEADLINES_KEY = "fristen"
+#: Deadlines one case may record: more is a runaway script, not a procedure (it would flood the board).
+MAX_DEADLINES = 200
+#: A deadline's key is an identifier: it names timers and lands in the board, CSV and iCalendar.
+DEADLINE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,59}\Z")
 HELPER_NAMES = ("frist", "frist_erfuellt", "frist_entfaellt", "heute")
 #: Names task data must not use: a variable named like a helper or builtin hides it from
 #: every later script of the case (SpiffWorkflow refuses to run them).
@@ -137,6 +141,12 @@ def _helpers(task) -> dict[str, Callable]:
                  "timer": clock.end_of_day(result.end).isoformat()}
         if warn_days is not None:
             entry["warnung"] = clock.start_of_day(result.end - timedelta(days=int(warn_days))).isoformat()
+        if key not in registry and len(registry) >= MAX_DEADLINES:
+            raise ScriptError(f"Ein Vorgang kann höchstens {MAX_DEADLINES} Fristen haben "
+                              f"(neue Frist „{str(key)[:40]}“).")
+        if not isinstance(key, str) or not DEADLINE_KEY.match(key):
+            raise ScriptError("Der Schlüssel einer Frist besteht aus Buchstaben, Ziffern und _ "
+                              "(höchstens 60 Zeichen), z. B. frist(\"entscheidung\", …).")
         registry[key] = entry
         return dict(entry)
 

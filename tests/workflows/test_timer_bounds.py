@@ -76,3 +76,22 @@ def test_timer_values_that_are_no_sane_moment_are_refused(services, clock, termi
     with pytest.raises(ScriptError, match=why):
         _start(services, clock, "Z-4", "R/P1D", termin=termin)
     assert count_rows(services.store, tables.instances) == 0
+
+
+def test_a_case_has_at_most_200_deadlines_with_identifier_keys(services):
+    """One script must not register thousands of deadlines (they would flood the board), and a
+    deadline key (it reaches the CSV and iCalendar exports) is an identifier."""
+    from .test_plain_data import _script_model
+    services.deploy_model({"s.bpmn": _script_model(
+        'for i in range(250):\n    frist(f"f{i}", "sgb9-14-zustaendigkeit", "2026-03-02")')}, OWNER)
+    services.start_case("skript_daten", "F-1", {}, SACHBEARBEITUNG_LVR, parties=PARTIES_LVR)
+    [task] = services.case("F-1", SACHBEARBEITUNG_LVR)["open_tasks"]
+    with pytest.raises(ScriptError, match="höchstens 200 Fristen"):
+        services.complete_task(task["task_id"], {}, SACHBEARBEITUNG_LVR)
+    assert count_rows(services.store, tables.deadlines) == 0
+    services.deploy_model({"s.bpmn": _script_model(
+        'frist("a\\r\\nBEGIN:VEVENT", "sgb9-14-zustaendigkeit", "2026-03-02")')}, OWNER)
+    services.start_case("skript_daten", "F-2", {}, SACHBEARBEITUNG_LVR, parties=PARTIES_LVR)
+    [task] = services.case("F-2", SACHBEARBEITUNG_LVR)["open_tasks"]
+    with pytest.raises(ScriptError, match="Schlüssel einer Frist"):
+        services.complete_task(task["task_id"], {}, SACHBEARBEITUNG_LVR)
