@@ -68,3 +68,38 @@ def test_figures_page_has_a_chart(app):
     text = client_for(app, "lena.leitung").get("/fristen/kennzahlen").get_data(as_text=True)
     assert "<svg" in text and "Zielerreichung je Verfahren und Frist" in text
     assert "Entscheidung über die Komplexleistung" in text
+
+
+def test_failed_case_on_the_board_retried_by_owner_and_ended_by_leitung(app):
+    """A failed case shows with its German reason to Leitung and process owners; the owner's
+    retry and the Leitung's end (with a reason) work from the board (issue: untrusted data)."""
+    import sqlalchemy as sa
+    from workflows import store as tables
+    store = app.extensions["workflows"].store
+    with store.transaction() as conn:
+        good = conn.execute(sa.select(tables.instances.c.workflow_json)
+                            .where(tables.instances.c.business_key == "LVR-FF-2026-0104")).scalar()
+        conn.execute(tables.instances.update().where(tables.instances.c.business_key == "LVR-FF-2026-0104")
+                     .values(workflow_json="{}"))
+    leitung = client_for(app, "lena.leitung")
+    assert leitung.get("/akten/LVR-FF-2026-0104").status_code == 200        # opens, and marks it failed
+    text = leitung.get("/fristen/").get_data(as_text=True)
+    assert "Angehaltene Vorgänge" in text and "lässt sich nicht laden" in text and "Vorgang beenden" in text
+    owner = client_for(app, "paula.prozess")
+    page = owner.get("/fristen/").get_data(as_text=True)
+    assert "Erneut anstoßen" in page
+    with store.transaction() as conn:
+        conn.execute(tables.instances.update().where(tables.instances.c.business_key == "LVR-FF-2026-0104")
+                     .values(workflow_json=good))
+    response = owner.post("/akten/LVR-FF-2026-0104/erneut-anstossen", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 302
+    assert "läuft wieder" in owner.get("/fristen/").get_data(as_text=True)
+    with store.transaction() as conn:
+        conn.execute(tables.instances.update().where(tables.instances.c.business_key == "LVR-FF-2026-0104")
+                     .values(workflow_json="{}"))
+    leitung.get("/akten/LVR-FF-2026-0104")
+    page = leitung.get("/fristen/").get_data(as_text=True)
+    leitung.post("/akten/LVR-FF-2026-0104/beenden", data={"csrf_token": csrf_token(page),
+                                                         "begruendung": "Stand zerstört, neu angelegt"})
+    case_page = leitung.get("/akten/LVR-FF-2026-0104").get_data(as_text=True)
+    assert "beendet" in case_page and "Stand zerstört, neu angelegt" not in leitung.get("/fristen/").get_data(as_text=True)

@@ -221,7 +221,7 @@ def _page_of(item_schema, name: str):
 
 # --- cases ------------------------------------------------------------------------------
 
-CASE_STATUSES = ("running", "completed", "error")
+CASE_STATUSES = ("running", "completed", "error", "cancelled")
 
 
 class PartiesSchema(Schema):

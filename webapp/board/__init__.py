@@ -49,7 +49,8 @@ def index():
     rows, total = workflows.board(current_user.actor, query)
     return render_template("board/index.html", rows=rows, total=total, query=query, states=STATES,
                            page=query.offset // query.limit + 1, per_page=query.limit,
-                           procedures=workflows.procedures(), today=workflows.today())
+                           procedures=workflows.procedures(), today=workflows.today(),
+                           failed=workflows.failed_cases(current_user.actor))
 
 
 @bp.route("/export.csv")

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from workflows import clock as clock_module
 from workflows import privacy
-from workflows.domain import InvalidInput
+from workflows.domain import Conflict, InvalidInput
 from workflows.services import NewDocument
 
 from .. import services
@@ -28,6 +28,7 @@ ACTIONS = {
     "akte_eingesehen": "Akte eingesehen", "personendaten_geaendert": "Personendaten berichtigt",
     "daten_exportiert": "Auskunft erstellt (Art. 15 DSGVO)", "vorgang_geloescht": "Vorgang gelöscht",
     "modell_migriert": "Auf neue Modellversion umgestellt",
+    "vorgang_erneut_angestossen": "Vorgang erneut angestoßen", "vorgang_beendet": "Vorgang beendet",
 }
 
 #: process ids whose cases are about a child: the case file offers to record the child
@@ -66,6 +67,32 @@ def person(business_key: str):
     except InvalidInput as err:
         flash(err.message, "error")
     return redirect(url_for("cases.show", business_key=business_key) + "#person")
+
+
+@bp.route("/akten/<business_key>/erneut-anstossen", methods=["POST"])
+@login_required
+def retry(business_key: str):
+    """A process owner runs a failed case again after a model fix or a version move."""
+    try:
+        status = services().retry_failed_case(business_key, current_user.actor)
+        flash(f"Vorgang {business_key} läuft wieder." if status != "error" else
+              f"Vorgang {business_key} ist erneut fehlgeschlagen; der Grund steht in der Übersicht.",
+              "info" if status != "error" else "error")
+    except (InvalidInput, Conflict) as err:
+        flash(err.message, "error")
+    return redirect(url_for("board.index") + "#angehalten")
+
+
+@bp.route("/akten/<business_key>/beenden", methods=["POST"])
+@login_required
+def close(business_key: str):
+    """Leitung ends a failed case for good, with a reason."""
+    try:
+        services().close_failed_case(business_key, request.form.get("begruendung", ""), current_user.actor)
+        flash(f"Vorgang {business_key} beendet.", "info")
+    except (InvalidInput, Conflict) as err:
+        flash(err.message, "error")
+    return redirect(url_for("board.index") + "#angehalten")
 
 
 @bp.route("/akten/<business_key>/kommentare", methods=["POST"])
