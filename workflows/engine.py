@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import sys
+import time
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -85,13 +86,13 @@ class _CheckedEnvironment(TaskDataEnvironment):
     def evaluate(self, expression, context, external_context=None):
         code = scripting.compile_expression(expression)
         self.globals = scripting.safe_globals()
-        with script_limits.limits():
+        with script_limits.limits(seconds=_script_seconds()):
             return super().evaluate(code, context, external_context)
 
     def execute(self, script, context, external_context=None):
         code = scripting.compile_script(script)
         self.globals = scripting.safe_globals()
-        with script_limits.limits():
+        with script_limits.limits(seconds=_script_seconds()):
             return super().execute(code, context, external_context)
 
 
@@ -103,6 +104,11 @@ class _CaseScriptEngine(PythonScriptEngine):
 
     def evaluate(self, task, expression, external_context=None):
         value = super().evaluate(task, expression, {**_helpers(task), **(external_context or {})})
+        if expression == getattr(task.task_spec, "cardinality", None) and \
+                (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_INSTANCES):
+            raise ScriptError(f"Die Anzahl der Instanzen von Element {task.task_spec.bpmn_id} muss eine Zahl "
+                              f"von 0 bis {MAX_INSTANCES} sein, nicht {str(value)[:20]}.",
+                              element_id=task.task_spec.bpmn_id)
         timer = next((d for d in _timer_definitions(task.task_spec) if d.expression == expression), None)
         if timer is not None:
             _check_timer_value(timer, value, getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name)
@@ -315,6 +321,7 @@ def parse_model(files: dict[str, bytes | str], process_id: str | None = None) ->
         raise ModelError(f"Das Modell kann nicht ausgeführt werden: {_first_line(err)}") from None
     model = ProcessModel(process_id=process_id, name=spec.description or process_id, spec=spec,
                          subprocess_specs=subprocess_specs, sha256=digest.hexdigest())
+    _refuse_recursive_calls(model)
     for task_spec in _all_task_specs(model):
         _check_task_spec_scripts(task_spec)
         lane = getattr(task_spec, "lane", None)
@@ -324,6 +331,28 @@ def parse_model(files: dict[str, bytes | str], process_id: str | None = None) ->
         if form:
             model.forms[task_spec.name] = form
     return model
+
+
+def _refuse_recursive_calls(model: ProcessModel) -> None:
+    """A call activity that calls its own process (directly or through others) would nest
+    without end: refused at deploy, naming the element."""
+    specs = {model.process_id: model.spec, **model.subprocess_specs}
+
+    def calls(process_id: str):
+        for task_spec in specs[process_id].task_specs.values():
+            called = getattr(task_spec, "spec", None)
+            if isinstance(called, str) and called in specs and hasattr(task_spec, "bpmn_id"):
+                yield task_spec, called
+
+    def visit(process_id: str, path: tuple[str, ...]) -> None:
+        for task_spec, called in calls(process_id):
+            if called in path:
+                raise ModelError(f"Die Aufrufaktivität „{task_spec.bpmn_name or task_spec.bpmn_id}“ ruft den "
+                                 f"Prozess „{called}“ auf, der sie selbst (mittelbar) aufruft; rekursive "
+                                 "Aufrufe sind nicht erlaubt.", element_id=task_spec.bpmn_id)
+            visit(called, path + (called,))
+
+    visit(model.process_id, (model.process_id,))
 
 
 def _all_task_specs(model: ProcessModel):
@@ -684,15 +713,64 @@ def _task_or_none(workflow: BpmnWorkflow, task_id: str):
         return None
 
 
+#: One step (a completion, an event, a timer sweep of a case) may run at most this long in
+#: all and execute at most this many engine tasks: a gateway loop of scripts, each within its
+#: own limits, must not hold a worker either. Each script gets what is left of the step.
+MAX_STEP_SECONDS = 15.0
+MAX_STEP_TASKS = 5_000
+#: Instances one multi-instance activity may create.
+MAX_INSTANCES = 500
+
+
+class _StepBudget:
+    def __init__(self) -> None:
+        self.deadline = time.monotonic() + MAX_STEP_SECONDS
+        self.tasks = 0
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def task_done(self, _task=None) -> None:
+        self.tasks += 1
+        if self.tasks > MAX_STEP_TASKS:
+            raise ScriptError(f"Der Schritt wurde nach {MAX_STEP_TASKS:,} ausgeführten Elementen abgebrochen "
+                              "(Schleife ohne wartenden Schritt?).".replace(",", "."))
+        if self.remaining() <= 0:
+            raise ScriptError(f"Der Schritt wurde nach {MAX_STEP_SECONDS:g} Sekunden abgebrochen (Zeitgrenze).")
+
+
+_BUDGET: contextvars.ContextVar[_StepBudget | None] = contextvars.ContextVar("step_budget", default=None)
+
+
+def _script_seconds() -> float:
+    """What a script may still use: its own limit, or less if the step is nearly out of time."""
+    budget = _BUDGET.get()
+    seconds = script_limits.MAX_SECONDS if budget is None else min(script_limits.MAX_SECONDS, budget.remaining())
+    if seconds <= 0:
+        raise ScriptError(f"Der Schritt wurde nach {MAX_STEP_SECONDS:g} Sekunden abgebrochen (Zeitgrenze).")
+    return seconds
+
+
 def _run_engine(workflow: BpmnWorkflow) -> None:
     def steps():
         workflow.refresh_timers()
-        workflow.do_engine_steps()
+        budget = _BUDGET.get()
+        workflow.do_engine_steps(will_complete_task=budget.task_done if budget else None)
     _run(steps)
 
 
 def _run(step: Callable[[], Any]) -> None:
-    """Run an engine step, turning model errors into a ScriptError with the element."""
+    """Run an engine step within the step budget, turning model errors into a ScriptError with
+    the element."""
+    token = _BUDGET.set(_StepBudget()) if _BUDGET.get() is None else None
+    try:
+        _run_step(step)
+    finally:
+        if token is not None:
+            _BUDGET.reset(token)
+
+
+def _run_step(step: Callable[[], Any]) -> None:
     try:
         step()
     except ScriptError:
