@@ -54,11 +54,13 @@ ALLOWED_DOCUMENT_TYPES = documents.ALLOWED_DOCUMENT_TYPES
 
 @dataclass
 class Sweep:
-    """One pass of the timer worker over the due cases, in the order of their ids: each case
-    is stepped at most once per pass, so a cycle timer fires at most once per due time and a
-    pass always ends, however many timers fall due while it runs."""
+    """One pass of the timer worker over the due cases: each case is stepped at most once per
+    pass (`handled`), so a cycle timer fires at most once per due time and a pass always ends,
+    however many timers fall due while it runs. A case another worker holds locked is not
+    handled yet and is claimed later in the pass."""
 
-    after: int = 0
+    handled: set[int] = field(default_factory=set)
+    MAX_CASES = 10_000              # a pass ends after this many cases; the next pass goes on
 
 
 @dataclass(frozen=True)
@@ -413,10 +415,12 @@ class Workflows:
         while done < limit and attempts < 2 * limit:
             attempts += 1
             with self._step() as (conn, now):
-                claimed = self.store.claim_due_instances(conn, now, 1, after=sweep.after)
+                if len(sweep.handled) >= Sweep.MAX_CASES:
+                    return done
+                claimed = self.store.claim_due_instances(conn, now, 1, skip=sweep.handled)
                 if not claimed:
                     return done
-                sweep.after = claimed[0]
+                sweep.handled.add(claimed[0])
                 # The claim's due-list may predate another worker's commit: look again
                 # now that the case is locked, so a timer is never fired twice.
                 if not self.store.has_due_timer(conn, claimed[0], now):

@@ -657,13 +657,15 @@ class Store:
 
     # -- timers
 
-    def claim_due_instances(self, conn: Connection, now: datetime, limit: int, after: int = 0) -> list[int]:
+    def claim_due_instances(self, conn: Connection, now: datetime, limit: int,
+                            skip: set[int] | frozenset = frozenset()) -> list[int]:
         """Cases with a timer due before `now` (SpiffWorkflow fires strictly after). On PostgreSQL their rows are locked with SKIP LOCKED, so
         concurrent workers take disjoint sets; on SQLite the single writer serializes them."""
         due = (sa.select(pending_timers.c.instance_id)
                .where(pending_timers.c.due_at < now).distinct().scalar_subquery())
         query = (sa.select(instances.c.id)
-                 .where(instances.c.id.in_(due), _RUNS_AT(now), instances.c.id > after)
+                 .where(instances.c.id.in_(due), _RUNS_AT(now),
+                        instances.c.id.not_in(sorted(skip)) if skip else sa.true())
                  .order_by(instances.c.id).limit(limit))
         if self.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
