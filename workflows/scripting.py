@@ -8,6 +8,17 @@ start with an underscore, no attribute that reaches frames or string formatting.
 Checked code is then rewritten so that every call and every operation that can build a
 large value goes through the guards of `script_limits` (sizes, steps, time, memory), and
 runs with the small set of builtins below and the helpers the engine adds.
+
+One builtin call is not interrupted by the clock, so the rewrite also puts a guard before
+every operation whose cost in C grows with the *unfolded* size of a value (see
+`script_limits`): comparisons (`==`, `<`, `in`), formatting in f-strings, hashing in set
+and dict displays, comprehensions and subscripts, stores into containers, and, at the
+end of a script, the values it leaves in the data. Methods are allowed per builtin type.
+
+Gateway conditions and timer expressions are pure: an expression may read data and call
+`heute()`, but not the helpers that record deadlines (`frist`, `frist_erfuellt`,
+`frist_entfaellt`) nor methods that change a container (`append`, `update`, …); both are
+refused when the model is checked and again before the expression runs.
 """
 from __future__ import annotations
 
@@ -53,7 +64,17 @@ SAFE_BUILTINS = {
 
 #: The guards rewritten scripts call (names with an underscore: scripts cannot reach them).
 GUARDS = {"_g_call": script_limits.call, "_g_method": script_limits.method,
-          "_g_binary": script_limits.binary, "_g_built": script_limits.built}
+          "_g_binary": script_limits.binary, "_g_built": script_limits.built,
+          "_g_compare": script_limits.compare, "_g_operand": script_limits.operand,
+          "_g_shown": script_limits.shown, "_g_hashed": script_limits.hashed,
+          "_g_store": script_limits.store, "_g_finish": script_limits.finish}
+
+#: Helpers that change the case data; expressions (conditions, timers) must not use them.
+IMPURE_HELPERS = ("frist", "frist_erfuellt", "frist_entfaellt")
+#: Methods that change their object; expressions must not use them.
+MUTATING_METHODS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault",
+                              "popitem", "add", "discard", "sort", "reverse", "difference_update",
+                              "intersection_update", "symmetric_difference_update"})
 
 def safe_globals() -> dict:
     """Fresh globals for one evaluation: only the safe builtins and the guards."""
@@ -98,7 +119,24 @@ def _check(source: str, mode: str) -> ast.AST:
             if not all(isinstance(p, ast.Constant) for p in parts) or not SAFE_FORMAT_SPEC.match(spec):
                 raise ScriptError(f"Formatangabe nicht erlaubt: „{spec}“ (Zeile {line}); erlaubt sind "
                                   "Ausrichtung, Breite und Nachkommastellen bis 99, z. B. „.2f“.", line=line)
+    if mode == "eval":
+        _check_pure(tree)
     return tree
+
+
+def _check_pure(tree: ast.AST) -> None:
+    """Expressions decide, they do not act: no deadline helpers, no mutating methods
+    (also not merely named, e.g. as `key=` of sorted)."""
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", None)
+        if isinstance(node, ast.Name) and node.id in IMPURE_HELPERS:
+            raise ScriptError(f"In Bedingungen sind nur reine Ausdrücke erlaubt: {node.id}(…) ändert Daten "
+                              f"(die Fristen des Falls); bitte in einer Skriptaufgabe aufrufen (Zeile {line}).",
+                              line=line)
+        if isinstance(node, ast.Attribute) and node.attr in MUTATING_METHODS:
+            raise ScriptError(f"In Bedingungen sind nur reine Ausdrücke erlaubt: .{node.attr}(…) ändert Daten "
+                              f"(den Wert, an dem es aufgerufen wird); bitte in einer Skriptaufgabe ändern "
+                              f"(Zeile {line}).", line=line)
 
 
 @lru_cache(maxsize=4096)
@@ -147,25 +185,78 @@ class _Guarded(ast.NodeTransformer):
         if op is None:
             return node
         current = _as_load(node.target)
-        return ast.Assign(targets=[node.target], value=_guard("_g_binary", ast.Constant(op), current, node.value))
+        return _store(ast.Assign(targets=[node.target], value=_guard("_g_binary", ast.Constant(op), current,
+                                                                      node.value)))
 
     def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.FormattedValue:
-        node.value = self.visit(node.value)         # the format spec stays a plain JoinedStr
+        node.value = _guard("_g_shown", self.visit(node.value))   # the format spec stays a plain JoinedStr
         return node
+
+    def visit_Module(self, node: ast.Module) -> ast.Module:
+        node = self.generic_visit(node)
+        node.body.append(ast.Expr(_guard("_g_finish")))
+        return node
+
+    def visit_Compare(self, node: ast.Compare) -> ast.expr:
+        node = self.generic_visit(node)
+        if all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
+            return node
+        if len(node.ops) == 1:
+            return _guard("_g_compare", ast.Constant(type(node.ops[0]).__name__), node.left, node.comparators[0])
+        node.left = _guard("_g_operand", node.left)
+        node.comparators = [_guard("_g_operand", c) for c in node.comparators]
+        return node
+
+    def _display(self, node: ast.expr) -> ast.expr:
+        node = self.generic_visit(node)
+        if not isinstance(node.ctx, ast.Load) or any(isinstance(e, ast.Slice) for e in node.elts):
+            return node
+        return _guard("_g_built", node)
+
+    visit_List = visit_Tuple = _display
+
+    def visit_Set(self, node: ast.Set) -> ast.Call:
+        node = self.generic_visit(node)
+        node.elts = [_guard("_g_hashed", e) for e in node.elts]
+        return _guard("_g_built", node)
+
+    def visit_Dict(self, node: ast.Dict) -> ast.Call:
+        node = self.generic_visit(node)
+        node.keys = [k if k is None else _guard("_g_hashed", k) for k in node.keys]
+        return _guard("_g_built", node)
+
+    def visit_Assign(self, node: ast.Assign) -> ast.stmt:
+        return _store(self.generic_visit(node))
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.Call:
         return _guard("_g_built", self.generic_visit(node))
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
         node = self.generic_visit(node)
-        if isinstance(node.ctx, ast.Load) and isinstance(node.slice, ast.Slice):
-            return _guard("_g_built", node)
+        if isinstance(node.slice, ast.Slice):
+            return _guard("_g_built", node) if isinstance(node.ctx, ast.Load) else node
+        if not (isinstance(node.slice, ast.Tuple) and any(isinstance(e, ast.Slice) for e in node.slice.elts)):
+            node.slice = _guard("_g_hashed", node.slice)     # a dict key is hashed
         return node
 
     def _comprehension(self, node: ast.expr) -> ast.Call:
-        return _guard("_g_built", self.generic_visit(node))
+        node = self.generic_visit(node)
+        if isinstance(node, ast.SetComp):
+            node.elt = _guard("_g_hashed", node.elt)
+        elif isinstance(node, ast.DictComp):
+            node.key = _guard("_g_hashed", node.key)
+        return _guard("_g_built", node)
 
     visit_ListComp = visit_SetComp = visit_DictComp = _comprehension
+
+
+def _store(node: ast.Assign) -> ast.stmt:
+    """`t[k] = v` becomes a guarded store, so a container that grows is measured."""
+    if len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) and \
+            not isinstance(node.targets[0].slice, ast.Slice):
+        target = node.targets[0]
+        return ast.Expr(_guard("_g_store", target.value, target.slice, node.value))
+    return node
 
 
 def _as_load(target: ast.expr) -> ast.expr:
