@@ -13,6 +13,11 @@ engine, say), so the engine adapter never lets task data through that registry: 
   (`~typename` as `~~typename`, and so on), so no stored dict has a `typename` key.
 - `load` reverses the escape and never creates anything but plain values.
 Dates are ISO texts (JJJJ-MM-TT), as the forms and `frist()` produce them.
+
+What people and systems submit (start data, a completion, a message or signal payload) is
+smaller still: `check_submission` allows texts of MAX_INPUT_TEXT characters and MAX_INPUT_SIZE
+characters in all, so a 15 MB field is refused with a German InvalidInput before anything is
+stored (documents belong in uploads; form fields have their own, lower maximum, formlimits).
 """
 from __future__ import annotations
 
@@ -20,12 +25,14 @@ import math
 import re
 from typing import Any
 
-from .domain import ScriptError
+from .domain import InvalidInput, ScriptError
 
 MAX_DEPTH = 32            #: nesting levels of one value (a form field of a case)
 MAX_NODES = 200_000       #: values (counting every element and key) one step may store per task
 MAX_INT_BITS = 4_096      #: as in the script limits: an integer of at most this many bits
 MAX_TEXT = 1_000_000      #: characters of one text in case data
+MAX_INPUT_TEXT = 100_000  #: characters of one text in submitted data (= the largest form field)
+MAX_INPUT_SIZE = 1_000_000  #: characters of one submission in all (texts, keys, 8 per other value)
 
 _RESERVED = re.compile(r"~*typename\Z")
 _ESCAPED = re.compile(r"~+typename\Z")
@@ -87,6 +94,39 @@ def _dump(value: Any, path: str, depth: int, budget: _Budget, active: set[int], 
         return [_dump(item, f"{path}[{i}]", depth + 1, budget, active, where) for i, item in enumerate(value)]
     finally:
         active.discard(id(value))
+
+
+def check_submission(data: dict[str, Any]) -> None:
+    """Refuse submitted data beyond MAX_INPUT_TEXT / MAX_INPUT_SIZE / MAX_DEPTH (German
+    InvalidInput naming the top-level field); counted without recursion and stopped early."""
+    size = 0
+    pending = [(key, value, 1, key) for key, value in data.items()]
+    while pending:
+        path, value, depth, field = pending.pop()
+        if isinstance(value, str):
+            if len(value) > MAX_INPUT_TEXT:
+                raise InvalidInput(f"Die Angabe „{path}“ ist zu lang: höchstens {_number(MAX_INPUT_TEXT)} "
+                                   f"Zeichen (hier {_number(len(value))}). Es wurde nichts gespeichert.",
+                                   field=field)
+            size += len(value)
+        elif isinstance(value, (dict, list, tuple)):
+            if depth >= MAX_DEPTH:
+                raise InvalidInput(f"Die Angabe „{path}“ ist tiefer als {MAX_DEPTH} Ebenen verschachtelt.",
+                                   field=field)
+            if isinstance(value, dict):
+                size += sum(len(str(key)) for key in value)
+                pending.extend((f"{path}.{key}", item, depth + 1, field) for key, item in value.items())
+            else:
+                pending.extend((f"{path}[{i}]", item, depth + 1, field) for i, item in enumerate(value))
+        size += 8 if not isinstance(value, str) else 0
+        if size > MAX_INPUT_SIZE:
+            raise InvalidInput(f"Die Angaben sind zu umfangreich: höchstens {_number(MAX_INPUT_SIZE)} Zeichen "
+                               "je Übermittlung (Dateien bitte als Dokument hochladen). Es wurde nichts "
+                               "gespeichert.", field=field)
+
+
+def _number(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
 
 
 def load(value: Any) -> Any:

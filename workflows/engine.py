@@ -869,6 +869,7 @@ def check_data(data: Any) -> dict[str, Any]:
         problem = field_name_problem(key)
         if problem:
             raise InvalidInput(problem, field=str(key))
+    casedata.check_submission(data)
     return data
 
 

@@ -49,6 +49,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from . import formlimits
+
 log = logging.getLogger(__name__)
 
 KINDS = ("text", "textarea", "date", "number", "integer", "select", "radio", "checkbox",
@@ -197,6 +199,7 @@ def _specs(schema: Any) -> list[_Spec]:
                          f"{f' (bei „{where}“)' if where else ''}: {err.message}") from None
     if schema.get("type", "object") != "object":
         raise ValueError("Das Formular muss ein Objekt beschreiben („type“: „object“).")
+    formlimits.check(schema)
     return _object_specs(schema, schema, within=None)
 
 
@@ -378,6 +381,7 @@ def _spec(name: str, prop: dict, required: bool, root: dict, within: str | None)
         for key, attr in (("maxLength", "maxlength"), ("minLength", "minlength")):
             if isinstance(prop.get(key), int) and not isinstance(prop.get(key), bool):
                 spec.attrs[attr] = prop[key]
+        spec.attrs.setdefault("maxlength", formlimits.MAX_FIELD_TEXT)
         if isinstance(prop.get("maxLength"), int) and spec.kind == "textarea":
             spec.hint = f"höchstens {prop['maxLength']} Zeichen"
     else:
@@ -516,7 +520,11 @@ def _raw_value(spec: _Spec, raw: Mapping, name: str) -> Any:
     if spec.kind == "checkboxes":
         return [_clean(v) for v in _getlist(raw, name) if _clean(v)]
     value = _first(raw, name)
-    return "" if value is None else _clean(value, multiline=spec.kind == "textarea")
+    if value is None:
+        return ""
+    # shown again after an error: never more than the field takes (a 15 MB paste is not echoed)
+    longest = spec.attrs.get("maxlength", formlimits.MAX_FIELD_CEILING)
+    return _clean(value, multiline=spec.kind == "textarea")[:longest]
 
 
 def _file_label(stored: Any) -> str:
@@ -823,13 +831,14 @@ _PRIORITY = {"required": 0, "dependentRequired": 0, "dependencies": 0, "type": 1
 def _validate(schema: dict, specs: list[_Spec], check: dict, rows: dict[str, list[int]],
               errors: dict[str, str]) -> None:
     by_name = {s.name: s for s in specs}
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = formlimits.FormValidator(formlimits.bounded(schema),
+                                         format_checker=Draft202012Validator.FORMAT_CHECKER)
     found: list[tuple[int, int, str, str]] = []
     try:
         for number, error in enumerate(validator.iter_errors(check)):
             for key, message in _messages(error, by_name, rows):
                 found.append((_PRIORITY.get(error.validator, 5), number, key, message))
-    except Exception:               # e.g. a pathological regular expression in the schema
+    except Exception:               # e.g. a format checker failing on odd input
         log.exception("Validierung des Formulars fehlgeschlagen")
         found.append((9, 0, "", MSG_FORM))
     for _, _, key, message in sorted(found):
@@ -906,7 +915,7 @@ def _message(error, spec: _Spec, path: list) -> str:
     if kind == "minLength":
         return f"Bitte geben Sie mindestens {value} Zeichen ein."
     if kind == "maxLength":
-        return f"Bitte geben Sie höchstens {value} Zeichen ein."
+        return f"Bitte geben Sie höchstens {value:,} Zeichen ein.".replace(",", ".")
     if kind in ("minItems", "maxItems") and not item_level:
         bound = "mindestens" if kind == "minItems" else "höchstens"
         amount = "einen Eintrag" if value == 1 else f"{value} Einträge"

@@ -85,6 +85,32 @@ def test_oversized_requests_are_413_in_german(shared_app):
     assert counts(shared_app) == before
 
 
+def test_a_fifteen_megabyte_field_is_refused_in_german_and_nothing_is_stored(shared_app, task_id):
+    """Below the 16 MB request limit, but far beyond any field: refused on the page (422,
+    the field's maximum) and on every path of the API into a case (422)."""
+    client = login(shared_app, "sabine.lvr")
+    api, headers = shared_app.test_client(), token_for(shared_app, "sabine.lvr")
+    before = counts(shared_app)
+    huge = "x" * (15 * 1024 * 1024)
+    page = client.post(f"/aufgaben/{task_id}/erledigen", data={**VALID, "begruendung": huge,
+                                                                 "csrf_token": client.csrf})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422 and "höchstens 4.000 Zeichen" in text
+    assert len(text) < 1024 * 1024                       # the value is not sent back in the form
+    attempts = [
+        (f"/api/v1/tasks/{task_id}/complete", {"data": {**VALID, "begruendung": huge}}),
+        ("/api/v1/cases", {"process_id": "antrag_komplexleistung", "business_key": "LVR-X-1",
+                           "data": {"notiz": huge}}),
+        (f"/api/v1/cases/{LVR_CHILD}/signals", {"name": "irgendwas", "payload": {"anlage": huge}}),
+    ]
+    for path, body in attempts:
+        response = api.post(path, json=body, headers=headers)
+        assert response.status_code == 422, (path, response.get_data(as_text=True)[:300])
+        assert "zu lang" in response.get_json()["message"] + str(response.get_json()["details"]), path
+        assert_german(response.get_json()["message"])
+    assert counts(shared_app) == before
+
+
 def test_wrong_content_types_and_disallowed_uploads(shared_app):
     headers = token_for(shared_app, "sabine.lvr")
     api = shared_app.test_client()

@@ -121,7 +121,9 @@ class JSONObject(Dict):
 class JSONData(Dict):
     """Free JSON data sent to a case (start data, task data, payloads): an object whose keys
     are field names scripts can use – ASCII letters, digits and _, a letter first, none of the
-    names reserved for script functions (the OpenAPI document says so with propertyNames)."""
+    names reserved for script functions (the OpenAPI document says so with propertyNames).
+    Its size is checked where every path meets, workflows.casedata.check_submission: texts up
+    to 100.000 characters (form fields: their maxLength, else 10.000), 1.000.000 in all."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
@@ -240,7 +242,8 @@ class PersonArgs(Schema):
     erziehungsberechtigte = String(allow_none=True, validate=length(200), **_d(
         "Name(n) der Erziehungsberechtigten, an die der Bescheid geht (Anschrift: alle vier Felder oder keines)"))
     strasse = String(allow_none=True, validate=length(200), **_d("Straße und Hausnummer"))
-    plz = String(allow_none=True, validate=pattern("^[0-9]{5}$", "Bitte fünf Ziffern angeben."),
+    plz = String(allow_none=True, validate=[validate.Length(max=5, error="Bitte fünf Ziffern angeben."),
+                                            pattern("^[0-9]{5}$", "Bitte fünf Ziffern angeben.")],
                  **_d("Postleitzahl"))
     ort = String(allow_none=True, validate=length(100), **_d("Ort"))
 
@@ -255,7 +258,8 @@ class StartCaseArgs(Schema):
         BUSINESS_KEY, "Das Aktenzeichen braucht ein sichtbares Zeichen und darf keine Steuerzeichen und "
                       "keines der Zeichen / \\ ? # % enthalten (es ist Teil von Adressen der API).")],
                           **_d("Aktenzeichen, unter dem der Vorgang geführt wird (eindeutig)"))
-    data = JSONData(load_default=dict, **_d("Startdaten des Vorgangs (Feldname → Wert)"))
+    data = JSONData(load_default=dict, **_d("Startdaten des Vorgangs (Feldname → Wert; Texte bis 100.000 Zeichen, "
+                                           "insgesamt bis 1.000.000 Zeichen)"))
     title = String(load_default="", validate=length(300, 0), **_d("Titel (sonst der Name des Verfahrens)"))
     parties = Nested(PartiesSchema, load_default=dict, **_d("Beteiligte Organisationen"))
     person = Nested(PersonArgs, load_default=None, **_d(
@@ -365,7 +369,8 @@ class CaseSchema(CaseRefSchema):
 
 class EventArgs(Schema):
     name = String(required=True, validate=length(200), **_d("Name des Signals bzw. der Nachricht im Modell"))
-    payload = JSONData(load_default=dict, **_d("Daten, die der Vorgang übernimmt (Feldname → Wert)"))
+    payload = JSONData(load_default=dict, **_d("Daten, die der Vorgang übernimmt (Feldname → Wert; Texte bis "
+                                              "100.000 Zeichen, insgesamt bis 1.000.000 Zeichen)"))
 
 
 class CommentArgs(Schema):
@@ -438,7 +443,7 @@ class DocumentArgs(Schema):
                   **_d("Dateiname (ohne / und \\)"))
     content_type = String(required=True, validate=one_of(sorted(ALLOWED_DOCUMENT_TYPES)),
                           **_d("MIME-Typ: PDF, PNG, JPEG, Text, Word oder ODT"))
-    content_base64 = String(required=True, validate=pattern(BASE64, "Kein gültiges Base64."),
+    content_base64 = String(required=True, validate=[length(14_000_000), pattern(BASE64, "Kein gültiges Base64.")],
                             **_d("Inhalt, Base64-kodiert (höchstens 10 MB)"))
 
     @ma.post_load
@@ -451,7 +456,8 @@ class DocumentArgs(Schema):
 
 
 class CompleteArgs(Schema):
-    data = JSONData(load_default=dict, **_d("Formulardaten (Feldname → Wert)"))
+    data = JSONData(load_default=dict, **_d("Formulardaten (Feldname → Wert; Textfelder bis zu ihrer "
+                                           "maxLength, sonst 10.000 Zeichen; insgesamt bis 1.000.000 Zeichen)"))
     documents = List(Nested(DocumentArgs), load_default=list, validate=validate.Length(
         max=20, error="Höchstens 20 Dateien."), **_d("Dateien für Dateifelder des Formulars"))
 
@@ -546,8 +552,8 @@ class ClockSchema(Schema):
 
 class ClockArgs(Schema):
     # years outside 2000–2099 would overflow deadline arithmetic and mean nothing here
-    now = String(required=True, validate=pattern(MOMENT, "Bitte einen Zeitpunkt von 2000 bis 2099 im Format "
-                                                         "JJJJ-MM-TTTHH:MM[:SS][Z|±HH:MM] angeben."),
+    now = String(required=True, validate=[length(40), pattern(MOMENT, "Bitte einen Zeitpunkt von 2000 bis 2099 "
+                                                              "im Format JJJJ-MM-TTTHH:MM[:SS][Z|±HH:MM] angeben.")],
                  **_d("Neuer Zeitpunkt (2000–2099), z. B. 2027-03-01T09:00; ohne Zeitzone gilt deutsche Zeit"))
     frozen = Boolean(load_default=False, **_d("Zeit anhalten (true) oder ab dort weiterlaufen lassen"))
 
