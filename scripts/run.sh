@@ -7,6 +7,6 @@ export FF_SECRET_KEY="${FF_SECRET_KEY:-$(python3 -c 'import secrets; print(secre
 "$BIN/flask" --app webapp timers run &
 WORKER=$!
 trap 'kill "$WORKER" 2>/dev/null || true; wait "$WORKER" 2>/dev/null || true' EXIT INT TERM
-echo "Verfahrensmanagement läuft auf http://127.0.0.1:8000  (Beenden mit Strg+C)"
-"$BIN/gunicorn" --bind "${FF_BIND:-127.0.0.1:8000}" --workers "${FF_WORKERS:-2}" --access-logfile - \
-  "webapp:create_app()"
+echo "Verfahrensmanagement läuft auf http://${FF_BIND:-127.0.0.1:8000}  (Beenden mit Strg+C)"
+# gunicorn.conf.py: gevent workers (slow clients), FF_BIND (127.0.0.1:8000), FF_WORKERS (2)
+"$BIN/gunicorn" --config gunicorn.conf.py --access-logfile - "webapp:create_app()"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -116,13 +116,28 @@ def _register_error_pages(app: Flask) -> None:
 #: no framing (clickjacking), no plugins, forms and <base> only to this site
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; object-src 'none'; "
                            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+#: HTTPS only, for a year and on subdomains too (RFC 6797); sent with config HSTS (production)
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+#: the endpoints that serve the application's own files (CSS, scripts, icons): no case data,
+#: so they keep their caching; a new endpoint is not in here and so is never stored (fails safe)
+STATIC_ENDPOINTS = frozenset({"static", "api.static", "api.vendor", "cases.vendor", "models.vendor"})
 
 
 def _register_security_headers(app: Flask) -> None:
+    """Headers on every answer. Pages, exports and API answers carry children's case and
+    person data (Sozialdaten, § 35 SGB I): no browser, proxy or shared office PC may keep a
+    copy (Cache-Control: no-store; Pragma for HTTP/1.0 caches), also not of error pages and
+    the login form, so the rule needs no knowledge of who is logged in. Only static files
+    are cached."""
     @app.after_request
     def headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if app.config["HSTS"]:
+            response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+        if request.endpoint not in STATIC_ENDPOINTS:
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Pragma"] = "no-cache"
         return response

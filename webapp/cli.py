@@ -1,4 +1,4 @@
-"""Operator commands: `flask --app webapp db upgrade | users create | timers run | clock … | demo load | check`."""
+"""Operator commands: `flask --app webapp db upgrade | users create|password|deactivate|unlock | timers run | clock … | demo load | check`."""
 from __future__ import annotations
 
 import signal
@@ -73,8 +73,7 @@ def users_create(username, display_name, organisation, groups, email, password) 
     """Einen Benutzer anlegen."""
     from .auth import hash_password
     store = _services().store
-    if len(password) < 10:
-        raise click.ClickException("Das Passwort muss mindestens 10 Zeichen lang sein.")
+    _check_password(password)
     try:
         with store.transaction() as conn:
             store.add_user(conn, username=username, display_name=display_name,
@@ -83,6 +82,59 @@ def users_create(username, display_name, organisation, groups, email, password) 
     except DomainError as err:
         raise click.ClickException(err.message) from None
     click.echo(f"Benutzer {username} angelegt.")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 10:
+        raise click.ClickException("Das Passwort muss mindestens 10 Zeichen lang sein.")
+
+
+def _change_user(username: str, action: str, **changes) -> None:
+    """Change a user and end all their web sessions (session version), recorded in the audit
+    under the operator's name."""
+    from .privacy_cli import _operator
+    services = _services()
+    try:
+        with services.store.transaction() as conn:
+            services.store.end_sessions(conn, username, **changes)
+            services.store.audit(conn, at=services.clock.now(), actor=_operator().username, action=action,
+                                 details={"benutzer": username})
+    except DomainError as err:
+        raise click.ClickException(err.message) from None
+
+
+@users.command("password")
+@click.argument("username")
+@click.password_option("--password", help="Neues Passwort (wird sonst abgefragt)")
+def users_password(username, password) -> None:
+    """Ein neues Passwort setzen; alle Sitzungen des Benutzers enden (auf allen Geräten)."""
+    from .auth import hash_password
+    _check_password(password)
+    _change_user(username, "passwort_geaendert", password_hash=hash_password(password))
+    click.echo(f"Passwort von {username} geändert; alle Sitzungen von {username} sind beendet.")
+
+
+@users.command("deactivate")
+@click.argument("username")
+def users_deactivate(username) -> None:
+    """Einen Benutzer deaktivieren: keine Anmeldung mehr, alle Sitzungen enden, API-Tokens werden abgewiesen."""
+    _change_user(username, "benutzer_deaktiviert", active=False)
+    click.echo(f"Benutzer {username} deaktiviert; alle Sitzungen von {username} sind beendet.")
+
+
+@users.command("unlock")
+@click.argument("username")
+def users_unlock(username) -> None:
+    """Fehlgeschlagene Anmeldeversuche eines Benutzers löschen, damit er sich sofort wieder anmelden kann."""
+    from .privacy_cli import _operator
+    services = _services()
+    with services.store.transaction() as conn:
+        if services.store.user(conn, username) is None:
+            raise click.ClickException(f"Den Benutzer {username} gibt es nicht.")
+        cleared = services.store.clear_failed_logins(conn, username)
+        services.store.audit(conn, at=services.clock.now(), actor=_operator().username, action="benutzer_entsperrt",
+                             details={"benutzer": username, "fehlversuche": cleared})
+    click.echo(f"Benutzer {username} entsperrt ({cleared} Fehlversuche gelöscht).")
 
 
 timers = AppGroup("timers", help="Zeitgesteuerte Ereignisse.")

@@ -34,14 +34,23 @@ def load(overrides: dict | None = None) -> dict:
         # days a closed case is kept before the deletion run removes it (Art. 17 DSGVO, § 84 SGB X);
         # the legal period is for the data protection officer to set
         "RETENTION_DAYS": env.get("FF_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS)),
+        # a web session ends after this long without a request, and this long after the login
+        # whatever happens (an office day); see webapp/auth/sessions.py
+        "SESSION_IDLE_MINUTES": env.get("FF_SESSION_IDLE_MINUTES", "30"),
+        "SESSION_MAX_HOURS": env.get("FF_SESSION_MAX_HOURS", "10"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         # largest request (a 10 MB document plus the form); larger ones get a German 413
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Strict-Transport-Security (browsers use only HTTPS for a year); None: on in production only,
+        # so demo and tests stay usable over plain http on localhost
+        "HSTS": None,
     }
     config.update(overrides or {})
+    if config["HSTS"] is None:
+        config["HSTS"] = config["ENV_NAME"] == "production"
     if config["ENV_NAME"] not in ("production", "demo", "test"):
         raise ConfigError(f"FF_ENV muss production, demo oder test sein, nicht {config['ENV_NAME']!r}.")
     try:
@@ -50,6 +59,9 @@ def load(overrides: dict | None = None) -> dict:
         config["RETENTION_DAYS"] = 0
     if config["RETENTION_DAYS"] < 1:
         raise ConfigError("FF_RETENTION_DAYS muss eine ganze Zahl von mindestens 1 (Tage) sein.")
+    for key, variable in (("SESSION_IDLE_MINUTES", "FF_SESSION_IDLE_MINUTES"),
+                          ("SESSION_MAX_HOURS", "FF_SESSION_MAX_HOURS")):
+        config[key] = _positive_int(config[key], variable)
     if config["CLOCK"] not in ("system", "simulation"):
         raise ConfigError("FF_CLOCK muss system oder simulation sein.")
     if config["ENV_NAME"] == "production":
@@ -60,3 +72,13 @@ def load(overrides: dict | None = None) -> dict:
         config["SESSION_COOKIE_SECURE"] = True
     config["SECRET_KEY"] = config["SECRET_KEY"] or secrets.token_hex(32)
     return config
+
+
+def _positive_int(value, variable: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1:
+        raise ConfigError(f"{variable} muss eine ganze Zahl von mindestens 1 sein.")
+    return number

@@ -7,6 +7,7 @@ PDF, or an executable renamed to `.pdf`, is refused before anyone downloads it.
 """
 from __future__ import annotations
 
+from . import texts
 from .domain import InvalidInput
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -32,6 +33,7 @@ def check_document(name: str, content_type: str, content: bytes, field: str | No
     field = field or "datei"
     if not name or len(name) > 255 or "/" in name or "\\" in name or "\x00" in name:
         raise InvalidInput("Ungültiger Dateiname.", field=field)
+    texts.check_name(name, field, "Dateiname")
     if not content:
         raise InvalidInput("Die Datei ist leer.", field=field)
     if len(content) > MAX_DOCUMENT_BYTES:

@@ -68,9 +68,42 @@ class Actor:
             return True
         if lane is None or lane not in self.groups:
             return False
-        if LANES.get(lane) in CROSS_ORGANISATION or organisation is None:
+        if LANES.get(lane) in CROSS_ORGANISATION:
             return True
-        return organisation == self.organisation
+        # a task without an organisation is nobody's (never "anyone's"): cases that lack one
+        # are refused at the start and flagged by migration 0007
+        return organisation is not None and organisation == self.organisation
+
+
+#: the parties bound to one organisation, as a start asks for them
+PARTY_LABELS = {
+    Party.EGH: "Träger der Eingliederungshilfe (LVR oder LWL)",
+    Party.KRANKENKASSE: "Krankenkasse",
+    Party.LEISTUNGSERBRINGER: "Leistungserbringer",
+}
+
+
+def parties_of_new_case(lanes: list[str], given: dict[str, str] | None, actor: Actor) -> dict[str, str]:
+    """The organisations of a new case. Every lane of the model that one organisation works
+    needs that party's organisation, so no task of the case is open to "anyone" (§ 35 SGB I:
+    children's data only for the people working the case). What the start leaves out is taken
+    from the starting user where they belong to that party; the rest is refused (German
+    InvalidInput), and a user cannot name another organisation for their own party."""
+    parties = {key: value.strip() for key, value in (given or {}).items()
+               if isinstance(value, str) and value.strip()}
+    own = {LANES[group] for group in actor.groups if group in LANES} if actor.organisation else set()
+    for party in own:
+        named = parties.get(party.value)
+        if named is not None and named != actor.organisation and not actor.is_system:
+            raise InvalidInput(f"Sie arbeiten für {actor.organisation} und können keinen Vorgang anlegen, in dem "
+                               f"{named} als {PARTY_LABELS.get(party, party.value)} zuständig ist.", field="parties")
+        parties.setdefault(party.value, actor.organisation)
+    needed = [LANES[lane] for lane in lanes if lane in LANES and LANES[lane] not in CROSS_ORGANISATION]
+    missing = sorted({PARTY_LABELS.get(p, p.value) for p in needed if p.value not in parties})
+    if missing:
+        raise InvalidInput("Bitte geben Sie die zuständigen Organisationen an; es fehlt: " + ", ".join(missing) + ".",
+                           field="parties")
+    return parties
 
 
 def task_organisation(lane: str | None, parties: dict[str, str]) -> str | None:

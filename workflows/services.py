@@ -16,13 +16,14 @@ from typing import Any, Iterator
 from sqlalchemy.engine import Connection
 
 from . import clock as clock_module
-from . import bescheid, documents, engine, notifications, privacy, schemaforms, validation
+from . import bescheid, documents, engine, notifications, privacy, schemaforms, texts, validation
 from .clock import Clock
 from . import board as board_module
 from .board import BoardQuery
-from .domain import (ADMINS, LEITUNG, PROCESS_OWNERS, Actor, CaseFailed, CaseStatus, Conflict, DomainError,
-                     Forbidden, InboxQuery, InvalidInput, ModelError, NotFound, task_organisation)
-from .store import InstanceRow, Store, digest, index_rows
+from .domain import (ADMINS, LANES, LEITUNG, PARTY_LABELS, PROCESS_OWNERS, Actor, CaseFailed, CaseStatus, Conflict,
+                     DomainError, Forbidden, InboxQuery, InvalidInput, ModelError, NotFound, Party,
+                     parties_of_new_case, task_organisation)
+from .store import InstanceRow, Store, digest, index_rows, unknown_case
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +113,42 @@ class Workflows:
                  "Nur Leitung und Prozessverantwortliche sehen angehaltene Vorgänge.")
         with self.store.read() as conn:
             cases = self.store.failed_cases(conn)
+            for case in cases:
+                case["missing_parties"] = self._missing_parties(conn, self.store.instance(conn, case["id"]))
         if actor.is_system or PROCESS_OWNERS in actor.groups or actor.organisation is None:
             return cases
         return [c for c in cases if actor.organisation in c["parties"].values()]
+
+    def complete_parties(self, business_key: str, parties: dict[str, str], actor: Actor) -> None:
+        """A process owner names the organisations a case lacks (cases started
+        without them before every start had to name them, see migration 0007). Only missing
+        parties are filled: a case never moves from one organisation to another this way."""
+        _require(actor.is_system or PROCESS_OWNERS in actor.groups, "Nur Prozessverantwortliche ergänzen Beteiligte.")
+        with self._step() as (conn, now):
+            row = self.store.instance(conn, self.store.instance_by_key(conn, business_key).id, for_update=True)
+            missing = self._missing_parties(conn, row)
+            added = {}
+            for party, organisation in (parties or {}).items():
+                organisation = texts.check_name((organisation or "").strip(), party, "Organisation")[:200]
+                if not organisation:
+                    continue
+                if party not in missing:
+                    label = next((text for p, text in PARTY_LABELS.items() if p.value == party), party)
+                    raise InvalidInput(f"Für „{label}“ ist keine Organisation zu ergänzen.", field=party)
+                added[party] = organisation
+            if not added:
+                raise InvalidInput("Bitte geben Sie mindestens eine fehlende Organisation an.",
+                                   field=next(iter(missing), "parties"))
+            self.store.add_parties(conn, row.id, added)
+            self.store.audit(conn, at=now, actor=actor.username, action="beteiligte_ergaenzt", instance_id=row.id,
+                             business_key=row.business_key, details={"beteiligte": added})
+
+    def _missing_parties(self, conn: Connection, row: InstanceRow) -> list[str]:
+        """The parties the case's lanes need but the case does not name (as `Party` values)."""
+        lanes = self._model(conn, row.model_version_id).lanes
+        return [party.value for party in PARTY_LABELS
+                if party.value not in row.parties
+                and any(LANES.get(lane) == party for lane in lanes)]
 
     def retry_failed_case(self, business_key: str, actor: Actor) -> str:
         """A process owner runs a failed case again (after a model fix or a version move): it
@@ -126,6 +160,11 @@ class Workflows:
             row = self.store.instance(conn, self.store.instance_by_key(conn, business_key).id, for_update=True)
             if row.status != CaseStatus.ERROR.value:
                 raise Conflict(f"Der Vorgang {row.business_key} ist nicht angehalten.", business_key=row.business_key)
+            missing = self._missing_parties(conn, row)
+            if missing:
+                raise Conflict("Bitte ergänzen Sie zuerst die zuständigen Organisationen ("
+                               + ", ".join(PARTY_LABELS[Party(p)] for p in missing) + ").",
+                               business_key=row.business_key)
             self.store.audit(conn, at=now, actor=actor.username, action="vorgang_erneut_angestossen",
                              instance_id=row.id, business_key=row.business_key, details={"fehler": row.error})
             try:
@@ -151,8 +190,8 @@ class Workflows:
             raise InvalidInput("Bitte begründen Sie das Beenden (5 bis 1.000 Zeichen).", field="begruendung")
         with self._step() as (conn, now):
             row = self.store.instance(conn, self.store.instance_by_key(conn, business_key).id, for_update=True)
-            _require(actor.is_system or self._may_see(conn, actor, row) or actor.organisation in row.parties.values(),
-                     "Sie sind an diesem Vorgang nicht beteiligt.")
+            _require_visible(row, actor.is_system or self._may_see(conn, actor, row)
+                             or actor.organisation in row.parties.values())
             if row.status != CaseStatus.ERROR.value:
                 raise Conflict(f"Der Vorgang {row.business_key} ist nicht angehalten.", business_key=row.business_key)
             self.store.close_failed(conn, row.id, now)
@@ -263,6 +302,10 @@ class Workflows:
         if not business_key or len(business_key) > 100:
             raise InvalidInput("Bitte geben Sie ein Aktenzeichen (höchstens 100 Zeichen) an.",
                                field="business_key")
+        texts.check_name(business_key, "business_key", "Aktenzeichen")
+        texts.check_name(title or "", "title", "Titel")
+        for party, organisation in (parties or {}).items():
+            texts.check_name(str(organisation), "parties", f"Beteiligte Organisation ({party})")
         data = engine.check_data(dict(data))
         privacy.refuse_identity_in_data(data)
         if person is not None and same_person_as:
@@ -281,9 +324,9 @@ class Workflows:
             model = self._model(conn, version_id)
             _require(actor.is_system or bool(set(actor.groups) & set(model.lanes)),
                      "Sie dürfen Vorgänge dieses Verfahrens nicht anlegen.")
+            parties = parties_of_new_case(model.lanes, parties, actor)
             workflow = engine.start(model, {**data, "aktenzeichen": business_key})
             snap = engine.snapshot(workflow)
-            parties = parties or {}
             rows = index_rows(snap, lambda lane: task_organisation(lane, parties))
             new_digest = digest(rows)
             row = self.store.insert_instance(
@@ -537,9 +580,12 @@ class Workflows:
     def _queue_escalation(self, conn: Connection, row: InstanceRow, task: dict[str, Any], now: datetime) -> None:
         """An escalation landed with Leitung: tell the supervisors of the organisation (outbox)."""
         organisation = task_organisation(task["lane"], row.parties)
+        if organisation is None:            # nobody's task (no deciding organisation): no mail to anyone
+            log.warning("Eskalation in %s ohne zuständige Organisation: keine Mail", row.business_key)
+            return
         subject, body = notifications.escalation_mail({**task, "business_key": row.business_key}, row.title)
         for user in self.store.users_with_email(conn):
-            if "Leitung" in user["groups"] and (organisation is None or user["organisation"] == organisation):
+            if "Leitung" in user["groups"] and user["organisation"] == organisation:
                 self.store.add_notification(conn, dedupe_key=f"eskalation:{task['task_id']}:{user['username']}",
                                             recipient=user["username"], email=user["email"], subject=subject,
                                             body=body, at=now)
@@ -604,8 +650,7 @@ class Workflows:
         with self._step() as (conn, now):
             row = (self.store.instance(conn, instance_id, for_update=True) if instance_id
                    else self.store.instance_by_key(conn, business_key))
-            _require(actor.is_system or instance_id is not None or self._may_see(conn, actor, row),
-                     "Sie sind an diesem Vorgang nicht beteiligt.")
+            _require_visible(row, actor.is_system or instance_id is not None or self._may_see(conn, actor, row))
             workflow = self._workflow(conn, row)
             send = engine.send_signal if kind == "signal" else engine.send_message
             open_before = {t.task_id for t in engine.ready_human_tasks(workflow)}
@@ -644,6 +689,7 @@ class Workflows:
         text = (text or "").strip()
         if not text or len(text) > 5000:
             raise InvalidInput("Bitte geben Sie einen Kommentar (höchstens 5000 Zeichen) ein.", field="text")
+        texts.check_free_text(text, "text", "Kommentar")
         with self._step() as (conn, now):
             row = self._visible_case(conn, business_key, actor)
             self.store.add_comment(conn, instance_id=row.id, author=actor.username, at=now, text=text)
@@ -708,7 +754,7 @@ class Workflows:
 
     def _visible_case(self, conn: Connection, business_key: str, actor: Actor) -> InstanceRow:
         row = self.store.instance_by_key(conn, business_key)
-        _require(actor.is_system or self._may_see(conn, actor, row), "Sie sind an diesem Vorgang nicht beteiligt.")
+        _require_visible(row, actor.is_system or self._may_see(conn, actor, row))
         return row
 
     # -- reading
@@ -775,7 +821,7 @@ class Workflows:
         the system itself, e.g. the demo loader, are not accesses)."""
         with self._step() as (conn, now):
             row = self.store.instance_by_key(conn, business_key)
-            _require(actor.is_system or self._may_see(conn, actor, row), "Sie sind an diesem Vorgang nicht beteiligt.")
+            _require_visible(row, actor.is_system or self._may_see(conn, actor, row))
             if row.person_id is not None and not actor.is_system:
                 self.store.audit(conn, at=now, actor=actor.username, action="akte_eingesehen",
                                  instance_id=row.id, business_key=row.business_key)
@@ -933,6 +979,13 @@ def _may_work(actor: Actor, task: dict[str, Any]) -> dict[str, Any]:
     _require(actor.may_work(task["lane"], task["organisation"]),
              "Diese Aufgabe gehört nicht zu Ihren Gruppen oder Ihrer Organisation.")
     return task
+
+
+def _require_visible(row: InstanceRow, visible: bool) -> None:
+    """Another organisation's case is answered exactly like an unknown Aktenzeichen (404, same
+    text), so that nobody learns which Aktenzeichen exist elsewhere."""
+    if not visible:
+        raise unknown_case(row.business_key)
 
 
 def _require(condition: bool, message: str) -> None:

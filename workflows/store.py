@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .clock import SimulationState
-from .domain import CaseSnapshot, CaseStatus, Conflict, InboxQuery, NotFound
+from .domain import CROSS_ORGANISATION, LANES, CaseSnapshot, CaseStatus, Conflict, InboxQuery, NotFound
 
 # --- schema -----------------------------------------------------------------------------
 
@@ -113,6 +113,19 @@ def _RUNS_AT(now):
     """Cases whose timers the worker fires at `now`: running ones, and failed ones whose retry is due."""
     return sa.or_(instances.c.status == CaseStatus.RUNNING.value,
                   sa.and_(instances.c.status == CaseStatus.ERROR.value, instances.c.retry_at <= now))
+
+def unknown_case(business_key: str) -> NotFound:
+    """The one answer for an Aktenzeichen that does not exist or that the caller may not see."""
+    return NotFound(f"Einen Vorgang mit dem Aktenzeichen {business_key} gibt es nicht.", business_key=business_key)
+
+
+def _of_organisation(organisation: str):
+    """Open tasks an organisation works: its own, and those of bodies without one (Schlichtung,
+    Gemeinsame Kommission). A task of another lane without an organisation is nobody's."""
+    cross = sorted(lane for lane, party in LANES.items() if party in CROSS_ORGANISATION)
+    return sa.or_(open_tasks.c.organisation == organisation,
+                  sa.and_(open_tasks.c.organisation.is_(None), open_tasks.c.lane.in_(cross)))
+
 
 case_parties = sa.Table(
     "case_parties", metadata,
@@ -229,6 +242,8 @@ users = sa.Table(
     sa.Column("organisation", sa.String(200)),
     sa.Column("groups", sa.Text, nullable=False, server_default="[]", doc="JSON list of group names"),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("session_version", sa.Integer, nullable=False, server_default="0",
+              doc="kept in each web session; raising it ends all of them (logout, password, deactivation)"),
 )
 
 api_tokens = sa.Table(
@@ -483,8 +498,7 @@ class Store:
     def instance_by_key(self, conn: Connection, business_key: str) -> InstanceRow:
         row = conn.execute(sa.select(instances).where(instances.c.business_key == business_key)).first()
         if row is None:
-            raise NotFound(f"Einen Vorgang mit dem Aktenzeichen {business_key} gibt es nicht.",
-                           business_key=business_key)
+            raise unknown_case(business_key)
         return InstanceRow.from_row(row)
 
     def instance_of_task(self, conn: Connection, task_id: str) -> int:
@@ -536,6 +550,21 @@ class Store:
                              version=instances.c.version + 1, index_digest="{}"))
         for table in (open_tasks, pending_timers, awaited_events):
             conn.execute(table.delete().where(table.c.instance_id == instance_id))
+
+    def add_parties(self, conn: Connection, instance_id: int, added: dict[str, str]) -> None:
+        """Name organisations a case lacked: its parties, and its open tasks in their lanes that
+        had none (such a task is nobody's until then)."""
+        current = json.loads(conn.execute(sa.select(instances.c.parties).where(instances.c.id == instance_id))
+                             .scalar() or "{}")
+        conn.execute(instances.update().where(instances.c.id == instance_id)
+                     .values(parties=json.dumps({**current, **added}), version=instances.c.version + 1))
+        conn.execute(case_parties.insert(), [dict(instance_id=instance_id, party=party, organisation=organisation)
+                                             for party, organisation in added.items()])
+        for party, organisation in added.items():
+            lanes = [lane for lane, p in LANES.items() if p.value == party]
+            conn.execute(open_tasks.update().where(open_tasks.c.instance_id == instance_id,
+                                                   open_tasks.c.organisation.is_(None), open_tasks.c.lane.in_(lanes))
+                         .values(organisation=organisation))
 
     def failed_cases(self, conn: Connection) -> list[dict[str, Any]]:
         """Failed cases for Leitung and process owners, newest failure first."""
@@ -615,8 +644,7 @@ class Store:
         if query.lanes is not None:
             conditions.append(open_tasks.c.lane.in_(query.lanes))
         if query.organisation is not None:
-            conditions.append(sa.or_(open_tasks.c.organisation == query.organisation,
-                                     open_tasks.c.organisation.is_(None)))
+            conditions.append(_of_organisation(query.organisation))
         if query.process_id:
             conditions.append(open_tasks.c.process_id == query.process_id)
         if query.overdue_before is not None:
@@ -647,8 +675,7 @@ class Store:
         if lanes is not None:
             query = query.where(open_tasks.c.lane.in_(lanes))
         if organisation is not None:
-            query = query.where(sa.or_(open_tasks.c.organisation == organisation,
-                                       open_tasks.c.organisation.is_(None)))
+            query = query.where(_of_organisation(organisation))
         if claimed_by is not None:
             query = query.where(open_tasks.c.claimed_by == claimed_by)
         query = query.order_by(open_tasks.c.due_date.is_(None), open_tasks.c.due_date,
@@ -781,6 +808,14 @@ class Store:
             return None
         return {**dict(row._mapping), "groups": json.loads(row.groups)}
 
+    def end_sessions(self, conn: Connection, username: str, **changes: Any) -> None:
+        """Raise the user's session version: every web session issued before, on any device,
+        stops working. `changes` (password_hash, active) are written in the same UPDATE."""
+        result = conn.execute(users.update().where(users.c.username == username)
+                              .values(**changes, session_version=users.c.session_version + 1))
+        if result.rowcount == 0:
+            raise NotFound(f"Den Benutzer {username} gibt es nicht.", username=username)
+
     # -- API tokens (personal access tokens; only their sha256 is stored)
 
     def add_api_token(self, conn: Connection, *, username: str, name: str, token_hash: str,
@@ -854,12 +889,23 @@ class Store:
         conn.execute(login_attempts.insert().values(username=username[:100], address=address[:64], at=at,
                                                     success=success))
 
-    def failed_logins(self, conn: Connection, *, username: str, address: str, since: datetime) -> tuple[int, int]:
-        """Failed attempts since `since` for this user name and for this address."""
+    def failed_logins(self, conn: Connection, *, username: str, address: str, since: datetime) -> dict[str, Any]:
+        """Failed attempts since `since`: of this name from this address (`pair`), from this
+        address for any name (`address`), of this name from anywhere (`user`, the latest at
+        `last_user_failure`)."""
         failed = sa.and_(login_attempts.c.at >= since, login_attempts.c.success.is_(False))
-        by_user = conn.execute(sa.select(sa.func.count()).where(failed, login_attempts.c.username == username[:100])).scalar()
-        by_address = conn.execute(sa.select(sa.func.count()).where(failed, login_attempts.c.address == address[:64])).scalar()
-        return by_user, by_address
+        username, address = username[:100], address[:64]
+        by_address = conn.execute(sa.select(sa.func.count()).where(failed, login_attempts.c.address == address)).scalar()
+        by_user, last, by_pair = conn.execute(sa.select(
+            sa.func.count(), sa.func.max(login_attempts.c.at),
+            sa.func.coalesce(sa.func.sum(sa.case((login_attempts.c.address == address, 1), else_=0)), 0))
+            .where(failed, login_attempts.c.username == username)).one()
+        return {"pair": by_pair, "address": by_address, "user": by_user, "last_user_failure": last}
+
+    def clear_failed_logins(self, conn: Connection, username: str) -> int:
+        """Forget the failed attempts of a name (Administration unlocks it); how many there were."""
+        return conn.execute(login_attempts.delete().where(login_attempts.c.username == username[:100],
+                                                          login_attempts.c.success.is_(False))).rowcount
 
     # -- simulation clock
 

@@ -15,7 +15,7 @@ def test_start_with_person_and_read_it_back_with_the_accesses(deployed, api_as):
         ("akte_eingesehen", "Akte eingesehen", "sabine.lvr")]
     assert case["closed_at"] is None
     assert "Apitest" not in str(case["data"]) and "Apitest" not in str(case["history"])
-    assert_error(api_as("wilma.lwl").get("/cases/LVR-2026-0001"), 403, "keine_berechtigung")
+    assert_error(api_as("wilma.lwl").get("/cases/LVR-2026-0001"), 404, "nicht_gefunden")
 
 
 def test_person_data_are_refused_in_german(deployed, api_as):

@@ -52,8 +52,8 @@ def test_other_organisation_sees_nothing_of_the_case(page):
     expect(page.locator("tbody")).not_to_contain_text("LVR-FF-")
     expect(page.locator("tbody")).to_contain_text("LWL-FF-2026-0201")
     response = page.goto(f"/akten/{CASE}")
-    assert response.status == 403
-    expect(page.get_by_role("heading", name="Keine Berechtigung")).to_be_visible()
+    assert response.status == 404            # as an unknown Aktenzeichen
+    expect(page.get_by_role("heading", name="Nicht gefunden")).to_be_visible()
     expect(page.locator("body")).not_to_contain_text("F83")                    # no child data leaks
     screenshot(page, "05-fremde-akte")
     logout(page)

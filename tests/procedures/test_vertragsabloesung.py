@@ -8,7 +8,7 @@ import pytest
 
 from workflows import engine
 from workflows.clock import BERLIN, end_of_day
-from workflows.domain import Actor, DeadlineStatus, Forbidden
+from workflows.domain import Actor, DeadlineStatus, Forbidden, NotFound
 from workflows.fristen import berechne
 from workflows.worker import run_once
 
@@ -236,7 +236,7 @@ def test_mustervertrag_during_the_notice_period_replaces_the_terminated_agreemen
     services.send_message(KEY, MESSAGE, {"zugang_am": "2026-02-20"}, EGH)
     complete(services, EGH, KUENDIGUNG_BESTAETIGEN, {"kuendigung_bestaetigt_am": "2026-02-23",
                                                      "vertragsende_mitgeteilt": True})
-    with pytest.raises(Forbidden):                                       # not a party of this agreement
+    with pytest.raises(NotFound):                                       # not a party of this agreement
         services.send_message(KEY, MESSAGE, {"zugang_am": "2026-02-20"}, SACHBEARBEITUNG_LVR)
     result = services.broadcast_signal(SIGNAL, {"verabschiedet_am": VERABSCHIEDET.isoformat()}, LEITUNG_LWL)
     assert result.delivered == [KEY]

@@ -1,5 +1,5 @@
-"""Real processes for the load and crash tests: gunicorn with the app, timer workers, and a
-small REST client. Readiness and progress are read from the processes' own log lines;
+"""Real processes for the load and crash tests: gunicorn with the app, timer workers, a
+small REST client and slow clients (slowloris). Readiness and progress are read from the processes' own log lines;
 every process runs in its own process group so a test can SIGKILL it whole."""
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import json
 import os
 import queue
 import re
+import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -86,8 +88,10 @@ class Launcher:
         self.started: list[Process] = []
 
     def gunicorn(self, workers: int = 2) -> tuple[Process, str]:
-        """gunicorn on a free loopback port (the kernel picks it; gunicorn logs which)."""
-        proc = Process("gunicorn", [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", "127.0.0.1:0",
+        """gunicorn with the production settings (gunicorn.conf.py: worker class, keep-alive) on a
+        free loopback port (the kernel picks it; gunicorn logs which)."""
+        proc = Process("gunicorn", [str(BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"),
+                                    "--workers", str(workers), "--bind", "127.0.0.1:0",
                                     "--timeout", "60", "--graceful-timeout", "5", "webapp:create_app()"], self.env)
         self.started.append(proc)
         port = proc.wait_for(r"Listening at: http://127\.0\.0\.1:(\d+)").group(1)
@@ -131,6 +135,93 @@ class Client:
             return None, None
         finally:
             connection.close()
+
+
+def timed_get(address: str, path: str, timeout: float = 5) -> tuple[int | None, float]:
+    """GET `path` on a new connection: (status or None without an answer, seconds taken)."""
+    host, port = address.split(":")
+    started = time.monotonic()
+    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        connection.request("GET", path, headers={"Connection": "close"})
+        response = connection.getresponse()
+        response.read()
+        return response.status, time.monotonic() - started
+    except (OSError, http.client.HTTPException):
+        return None, time.monotonic() - started
+    finally:
+        connection.close()
+
+
+class SlowClients:
+    """Slowloris on loopback: `count` connections that each send a request line, then one
+    header line every `interval` seconds and never the blank line that ends the headers. A
+    connection the server cuts is opened again, so `count` stay pending. Bounded: never more
+    than `count` connections at once, and the thread stops by itself after `seconds`."""
+
+    def __init__(self, address: str, count: int = 50, interval: float = 2.0, seconds: float = 30.0):
+        host, port = address.split(":")
+        self.target, self.count, self.interval, self.seconds = (host, int(port)), count, interval, seconds
+        self.opened = self.cut = self.refused = 0
+        self.all_open = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "SlowClients":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _open(self) -> socket.socket | None:
+        try:
+            sock = socket.create_connection(self.target, timeout=2)
+            sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: %s:%d\r\n" % (self.target[0].encode(), self.target[1]))
+        except OSError:
+            self.refused += 1
+            return None
+        self.opened += 1
+        return sock
+
+    @staticmethod
+    def _closed_by_server(sock: socket.socket) -> bool:
+        """A pending request is never answered: anything readable is the end (or a refusal)."""
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+            return bool(readable)
+        except (OSError, ValueError):
+            return True
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + self.seconds
+        sockets: list[socket.socket | None] = [None] * self.count
+        line = 0
+        try:
+            while not self._stop.is_set() and time.monotonic() < deadline:
+                for i, sock in enumerate(sockets):
+                    if sock is not None and self._closed_by_server(sock):
+                        sock.close()
+                        sockets[i], sock = None, None
+                        self.cut += 1
+                    if sock is None:
+                        sockets[i] = self._open()
+                        continue
+                    try:
+                        sock.sendall(b"X-Langsam-%d: %d\r\n" % (line, i))
+                    except OSError:
+                        sock.close()
+                        sockets[i] = None
+                        self.cut += 1
+                line += 1
+                if all(sockets):
+                    self.all_open.set()
+                self._stop.wait(self.interval)
+        finally:
+            for sock in sockets:
+                if sock is not None:
+                    sock.close()
 
 
 def prepare(store: Store, now: datetime) -> dict[str, str]:

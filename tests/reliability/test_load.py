@@ -3,7 +3,10 @@ workers on PostgreSQL, with the simulation clock moving so deadlines fall due me
 Afterwards: no step lost, none doubled, no timer fired twice, every case consistent.
 
 RELIABILITY_LOAD_SECONDS sets the duration (default 60); the request loop also stops after
-a fixed number of requests."""
+a fixed number of requests.
+
+Slow clients (security review, finding 9): 50 connections that never finish their headers
+must not make the instance unavailable; normal requests keep being answered meanwhile."""
 from __future__ import annotations
 
 import json
@@ -23,13 +26,18 @@ from workflows.store import Store, audit_events
 
 from ..conftest import PARTIES_LVR, SYSTEM, read
 from .conftest import assert_consistent, own_database, task_states
-from .servers import Client, Launcher, fired_by, prepare
+from .servers import Client, Launcher, SlowClients, fired_by, prepare, timed_get
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=BERLIN)
 #: the simulated time the run starts at: the prepared deadlines fall due from the first day on
 START = NOW + timedelta(days=13)
 SECONDS = float(os.environ.get("RELIABILITY_LOAD_SECONDS", "60"))
 MAX_REQUESTS = 20000
+#: the slow-client case: this many connections for this long (bounded), normal requests meanwhile
+#: must each be answered within ANSWER_SECONDS
+SLOW_CONNECTIONS = 50
+SLOW_SECONDS = 25.0
+ANSWER_SECONDS = 3.0
 MAX_CLOCK_DAYS = 45
 PROCESSES = ("fuenf_schritte", "fristpruefung", "frist_abbruch", "vertrag_warten")
 #: (user, may start cases and send events)
@@ -169,3 +177,41 @@ def test_a_minute_of_load_loses_and_doubles_nothing(launcher):
         assert_consistent(services)
     finally:
         store.dispose()
+
+
+@pytest.mark.timeout(90)
+def test_slow_clients_do_not_make_the_instance_unavailable(tmp_path):
+    """Slowloris: 50 connections send a request line and then a header line every two seconds,
+    never finishing. With two workers as in production the health check and the login page must
+    still answer, each within a few seconds. Needs no PostgreSQL: what is tested is the server."""
+    url = f"sqlite:///{tmp_path / 'langsam.db'}"
+    store = Store(url)
+    store.migrate()
+    store.dispose()
+    launcher = Launcher(url, tmp_path)
+    try:
+        server, address = launcher.gunicorn(workers=2)
+        assert timed_get(address, "/api/v1/health")[0] == 200
+        answers: list[tuple[str, int | None, float]] = []
+        with SlowClients(address, count=SLOW_CONNECTIONS, interval=2.0, seconds=SLOW_SECONDS + 5) as slow:
+            assert slow.all_open.wait(10), "die langsamen Verbindungen kamen nicht zustande"
+            end = time.monotonic() + SLOW_SECONDS
+            while time.monotonic() < end:
+                for path in ("/api/v1/health", "/anmelden"):
+                    answers.append((path, *timed_get(address, path, timeout=ANSWER_SECONDS + 2)))
+                time.sleep(0.5)
+            opened, cut = slow.opened, slow.cut
+        slowest = max(took for _, _, took in answers)
+        failed = [(path, status, round(took, 1)) for path, status, took in answers
+                  if status != 200 or took > ANSWER_SECONDS]
+        figures = (f"{len(answers)} Anfragen neben {SLOW_CONNECTIONS} langsamen Verbindungen "
+                   f"({opened} geöffnet, {cut} vom Server getrennt): {len(answers) - len(failed)} rechtzeitig, "
+                   f"langsamste {slowest:.2f} s, Median {sorted(t for *_, t in answers)[len(answers) // 2]:.3f} s; "
+                   f"fehlgeschlagen {failed[:5]}")
+        print(f"\n[Langsame Clients] {figures}")
+        assert opened >= SLOW_CONNECTIONS, figures
+        assert not failed, figures
+        assert len(answers) >= 10, figures
+        assert server.stop() == 0
+    finally:
+        launcher.kill_all()

@@ -72,6 +72,8 @@ PAGES = {
     ("GET", "/akten/<business_key>/dokumente/<int:document_id>"): Entry("/akten/{bk}/dokumente/{doc}", LVR_PARTIES),
     ("POST", "/akten/<business_key>/erneut-anstossen"): Entry("/akten/{bk}/erneut-anstossen", OWNER, ok=(302,),
                                                               body={}),
+    ("POST", "/akten/<business_key>/beteiligte"): Entry("/akten/{bk}/beteiligte", OWNER, ok=(302,),
+                                                        body={"egh": "LVR"}),
     ("POST", "/akten/<business_key>/beenden"): Entry("/akten/{bk}/beenden", frozenset({"lena.leitung"}), ok=(302,),
                                                      body={"begruendung": "Modellfehler, neu angelegt"}),
     ("POST", "/akten/<business_key>/kommentare"): Entry("/akten/{bk}/kommentare", LVR_PARTIES, ok=(302,),
@@ -121,7 +123,8 @@ API = {
     ("GET", "/api/v1/cases"): Entry("/api/v1/cases", USERS),
     ("POST", "/api/v1/cases"): Entry("/api/v1/cases", STARTERS, ok=(201,), json=True, body=lambda role: {
         "process_id": "antrag_komplexleistung", "business_key": f"NEU-{role}", "data": {},
-        "parties": {"egh": "LVR", "krankenkasse": "AOK Rheinland/Hamburg", "leistungserbringer": "IFF Köln-Süd"}}),
+        "parties": {"egh": "LWL" if role == "wilma.lwl" else "LVR", "krankenkasse": "AOK Rheinland/Hamburg",
+                    "leistungserbringer": "IFF Köln-Süd"}}),
     ("GET", C): Entry("/api/v1/cases/{bk}", LVR_PARTIES),
     ("POST", C + "/signals"): Entry("/api/v1/cases/{bk}/signals", LVR_PARTIES, ok=(200, 409), json=True,
                                     body={"name": "gibt_es_nicht", "payload": {}}),
@@ -235,9 +238,15 @@ class Caller:
         return client.open(path, method=method, headers=headers, **kwargs)
 
 
+#: routes naming a case whose refusal is about the role, not about seeing the case
+ROLE_BOUND_CASE_ROUTES = ("/erneut-anstossen", "/beenden", "/beteiligte")
+
+
 def _denied_status(rule: str, role: str) -> int:
     if role == "anonym":
         return 401 if rule.startswith("/api/v1") else 302
+    if "business_key>" in rule and not rule.endswith(ROLE_BOUND_CASE_ROUTES):
+        return 404      # another organisation's case reads like an unknown Aktenzeichen (no oracle)
     return 403
 
 
@@ -257,7 +266,7 @@ def test_denied_combinations_are_refused_and_change_nothing(shared_app, ids):
             elif expected == 302:
                 assert "/anmelden" in response.headers["Location"]
             elif rule.startswith("/api/v1"):
-                assert response.get_json()["code"] in ("keine_berechtigung", "nicht_angemeldet")
+                assert response.get_json()["code"] in ("keine_berechtigung", "nicht_angemeldet", "nicht_gefunden")
     assert wrong == []
     assert counts(shared_app) == before
     assert refused > 150

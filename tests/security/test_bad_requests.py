@@ -138,6 +138,62 @@ def test_wrong_content_types_and_disallowed_uploads(shared_app):
     assert counts(shared_app) == before
 
 
+#: names that break line-based formats or hide what they are (U+202E turns "exe.pdf" around)
+HOSTILE_NAMES = ["a\r\nContent-Type: text-html.pdf", "zeile\nzwei.pdf", "glocke\x07.pdf", "rechnung\u202efdp.exe.pdf",
+                 "trenner\u2028.pdf"]
+
+
+def test_names_and_titles_with_control_characters_are_refused_in_german(shared_app, task_id):
+    """Finding "names with control characters": a document name with CR/LF sent via the API
+    made the document impossible to download (500). Refused at entry with a German 422."""
+    headers, api = token_for(shared_app, "sabine.lvr"), shared_app.test_client()
+    client = login(shared_app, "sabine.lvr")
+    before = counts(shared_app)
+    for name in HOSTILE_NAMES:
+        response = api.post(f"/api/v1/tasks/{task_id}/complete", headers=headers, json={"data": VALID, "documents": [
+            {"field": "bescheid", "name": name, "content_type": "application/pdf", "content_base64": "JVBERi0xLjQ="}]})
+        assert response.status_code == 422, (name, response.get_data(as_text=True)[:200])
+        assert "Formatierungszeichen" in response.get_json()["message"], name
+        if "\r" in name or "\n" in name:
+            continue                    # a multipart header cannot carry a line break at all
+        response = api.post(f"/api/v1/cases/{LVR_CHILD}/documents", headers=headers, content_type="multipart/form-data",
+                            data={"datei": (io.BytesIO(b"%PDF-1.4 x"), name, "application/pdf")})
+        assert response.status_code == 422, (name, response.get_data(as_text=True)[:200])
+        assert "Dateiname" in response.get_json()["message"], name
+        page = client.post(f"/akten/{LVR_CHILD}/dokumente", content_type="multipart/form-data", follow_redirects=True,
+                           data={"csrf_token": client.csrf, "datei": (io.BytesIO(b"%PDF-1.4 x"), name,
+                                                                      "application/pdf")})
+        assert "Formatierungszeichen" in page.get_data(as_text=True), name
+    for body in ({"title": "Titel\r\nmit Umbruch"}, {"parties": {"egh": "LVR", "krankenkasse": "AOK\nX",
+                                                                   "leistungserbringer": "IFF Köln-Süd"}}):
+        response = api.post("/api/v1/cases", headers=headers, json={
+            "process_id": "antrag_komplexleistung", "business_key": "LVR-NAME-1", "data": {},
+            "parties": {"egh": "LVR", "krankenkasse": "AOK Rheinland/Hamburg", "leistungserbringer": "IFF Köln-Süd"},
+            **body})
+        assert response.status_code == 422, (body, response.get_data(as_text=True)[:300])
+        assert_german(response.get_json()["message"])
+    response = api.post(f"/api/v1/cases/{LVR_CHILD}/comments", headers=headers, json={"text": "Piep\x07"})
+    assert response.status_code == 422
+    assert counts(shared_app) == before
+
+
+def test_a_stored_name_with_a_line_break_still_downloads(app):
+    """Documents stored before names were checked keep working: the header is made safe."""
+    workflows = app.extensions["workflows"]
+    store = workflows.store
+    with store.transaction() as conn:
+        row = store.instance_by_key(conn, LVR_CHILD)
+        document_id = store.add_document(conn, instance_id=row.id, kind="upload", name="alt\r\nX-Evil: 1.pdf",
+                                         content_type="application/pdf", content=b"%PDF-1.4 alt",
+                                         uploaded_by="sabine.lvr", uploaded_at=workflows.clock.now())
+    client = login(app, "sabine.lvr")
+    for response in (client.get(f"/akten/{LVR_CHILD}/dokumente/{document_id}"),
+                     app.test_client().get(f"/api/v1/cases/{LVR_CHILD}/documents/{document_id}",
+                                           headers=token_for(app, "sabine.lvr"))):
+        assert response.status_code == 200 and response.get_data() == b"%PDF-1.4 alt"
+        assert "X-Evil" not in response.headers and "\n" not in response.headers["Content-Disposition"]
+
+
 def test_unknown_ids_are_404_in_german(shared_app):
     client = login(shared_app, "paula.prozess")
     sabine = login(shared_app, "sabine.lvr")

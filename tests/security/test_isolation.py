@@ -65,3 +65,70 @@ def test_documents_only_for_the_parties(any_app):
             assert response.status_code in (403, 404), (role, path, response.status_code)
             assert b"%PDF" not in response.get_data()
     assert _get(any_app, "sabine.lvr", f"/akten/{LVR_CHILD}/dokumente/{doc}", clients).get_data().startswith(b"%PDF")
+
+
+#: (page or API path with {bk}, method, body) that name a case by its Aktenzeichen
+BY_KEY = [
+    ("/akten/{bk}", "GET", None),
+    ("/akten/{bk}/kommentare", "POST", {"text": "Hallo"}),
+    ("/api/v1/cases/{bk}", "GET", None),
+    ("/api/v1/cases/{bk}/signals", "POST", {"name": "egal"}),
+    ("/api/v1/cases/{bk}/messages", "POST", {"name": "egal"}),
+    ("/api/v1/cases/{bk}/comments", "POST", {"text": "Hallo"}),
+    ("/api/v1/cases/{bk}/documents/1", "GET", None),
+]
+
+
+def _answer(app, role, method, path, body, clients):
+    if path.startswith("/api/v1"):
+        client = app.test_client()
+        response = client.open(path, method=method, json=body, headers=token_for(app, role))
+        return response.status_code, response.get_json()
+    if role not in clients:
+        clients[role] = login(app, role)
+    client = clients[role]
+    data = {**body, "csrf_token": client.csrf} if body else None
+    response = client.open(path, method=method, data=data)
+    text = response.get_data(as_text=True)
+    return response.status_code, text[text.find("<main"):]
+
+
+def test_another_organisations_case_answers_like_an_unknown_one(app):
+    """Finding "case existence oracle": 403 for LVR's child and 404 for an unknown Aktenzeichen
+    told an LWL caseworker which Aktenzeichen exist. Both must give the same answer."""
+    clients = {}
+    for path, method, body in BY_KEY:
+        hidden = _answer(app, "wilma.lwl", method, path.format(bk=LVR_CHILD), body, clients)
+        unknown = _answer(app, "wilma.lwl", method, path.format(bk="LVR-FF-2026-9999"), body, clients)
+        assert hidden[0] == unknown[0] == 404, (path, hidden[0], unknown[0])
+        assert str(hidden[1]).replace(LVR_CHILD, "X") == str(unknown[1]).replace("LVR-FF-2026-9999", "X"), path
+
+
+def test_a_case_started_through_the_api_without_parties_stays_with_its_organisation(app):
+    """Finding "cases without parties leak": a case started without `parties` (the API's
+    default) put its tasks into every organisation's inbox. Now the start takes the starting
+    user's organisation for their own party and refuses a case whose other lanes have none."""
+    api = app.test_client()
+    sabine, wilma = token_for(app, "sabine.lvr"), token_for(app, "wilma.lwl")
+    refused = api.post("/api/v1/cases", headers=sabine, json={"process_id": "fortschreibung",
+                                                               "business_key": "LVR-OHNE-1", "data": {}})
+    assert refused.status_code == 422, refused.get_json()
+    assert "es fehlt: Leistungserbringer" in refused.get_json()["message"]
+    assert api.get("/api/v1/cases/LVR-OHNE-1", headers=sabine).status_code == 404      # nothing stored
+    started = api.post("/api/v1/cases", headers=sabine, json={
+        "process_id": "fortschreibung", "business_key": "LVR-OHNE-2", "data": {},
+        "parties": {"leistungserbringer": "IFF Köln-Süd"}})
+    assert started.status_code == 201, started.get_json()
+    case = api.get("/api/v1/cases/LVR-OHNE-2", headers=sabine).get_json()
+    assert case["parties"] == {"egh": "LVR", "leistungserbringer": "IFF Köln-Süd"}
+    [task] = [t for t in case["open_tasks"]]
+    sabines = api.get("/api/v1/tasks?per_page=100&search=LVR-OHNE", headers=sabine).get_json()["items"]
+    wilmas = api.get("/api/v1/tasks?per_page=100&search=LVR-OHNE", headers=wilma).get_json()["items"]
+    assert [t["business_key"] for t in sabines] == ["LVR-OHNE-2"] and wilmas == []
+    assert api.get(f"/api/v1/tasks/{task['task_id']}", headers=wilma).status_code in (403, 404)
+    response = api.post(f"/api/v1/tasks/{task['task_id']}/complete", headers=wilma, json={"data": {}})
+    assert response.status_code in (403, 404)
+    foreign = api.post("/api/v1/cases", headers=wilma, json={
+        "process_id": "fortschreibung", "business_key": "LWL-FREMD-1", "data": {},
+        "parties": {"egh": "LVR", "leistungserbringer": "IFF Köln-Süd"}})
+    assert foreign.status_code == 422 and "Sie arbeiten für LWL" in foreign.get_json()["message"]

@@ -4,16 +4,23 @@ rate limiting per address, modern password hashes, and a wrong password that doe
 tell whether the user exists."""
 from __future__ import annotations
 
+import json
 import re
 import shutil
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import sqlalchemy as sa
 
 import webapp.auth as auth
 from webapp import create_app
+from webapp.config import ConfigError, load
+from webapp.demo import DEMO_PASSWORD
 from workflows import store as tables
+from workflows.clock import SimulationState
 
-from .conftest import counts, csrf_token, login, token_for
+from .conftest import CONFIG, NOW, counts, csrf_token, login, token_for
 from .test_access_matrix import PAGES, _fill
 
 IDS = {"bk": "LVR-FF-2026-0104", "task": "00000000-0000-0000-0000-000000000000", "doc": "1",
@@ -135,3 +142,210 @@ def test_login_is_rate_limited_per_address(app):
     response = other.post("/anmelden", environ_base={"REMOTE_ADDR": "10.0.0.9"}, data={
         "csrf_token": token, "username": "sabine.lvr", "password": "demo-passwort-2026"})
     assert response.status_code == 302
+
+
+# --- sessions end on the server's word (review issue 13, finding 3) -------------------------
+
+
+def _at(app, delta: timedelta) -> None:
+    """Move the (frozen) simulation clock to NOW + delta; nothing sleeps."""
+    workflows = app.extensions["workflows"]
+    workflows.store.save_simulation(SimulationState(NOW + delta, datetime.now(timezone.utc), True))
+    workflows.clock.invalidate()
+
+
+def _session_cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def _with_cookie(app, value: str):
+    client = app.test_client()
+    client.set_cookie("session", value)
+    return client
+
+
+def _refused(response) -> None:
+    """Sent to the login page, which then tells why."""
+    assert response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/anmelden"
+
+
+def test_a_session_cookie_copied_before_logout_is_dead_afterwards(app):
+    client = login(app, "sabine.lvr")
+    copied = _session_cookie(client)
+    other_device = login(app, "sabine.lvr")
+    assert _with_cookie(app, copied).get("/aufgaben/").status_code == 200
+    logout = client.post("/abmelden", data={"csrf_token": client.csrf})
+    thief = _with_cookie(app, copied)
+    response = thief.get("/aufgaben/")
+    _refused(response)
+    assert "Ihre Sitzung wurde beendet" in thief.get(response.headers["Location"]).get_data(as_text=True)
+    assert "auf allen Geräten" in client.get(logout.headers["Location"]).get_data(as_text=True)
+    _refused(other_device.get("/aufgaben/"))                        # every device
+    assert login(app, "sabine.lvr").get("/aufgaben/").status_code == 200    # a new login works
+
+
+def test_a_new_password_and_deactivation_end_every_session(app):
+    runner = app.test_cli_runner()
+    client = login(app, "sabine.lvr")
+    result = runner.invoke(args=["users", "password", "sabine.lvr", "--password", "kurz"])
+    assert result.exit_code != 0 and "mindestens 10 Zeichen" in result.output
+    assert client.get("/aufgaben/").status_code == 200
+    result = runner.invoke(args=["users", "password", "sabine.lvr", "--password", "neues-passwort-2027"])
+    assert result.exit_code == 0, result.output
+    assert "Sitzungen" in result.output
+    _refused(client.get("/aufgaben/"))
+    assert _attempt(app, "sabine.lvr", DEMO_PASSWORD).status_code == 401
+    assert _attempt(app, "sabine.lvr", "neues-passwort-2027").status_code == 302
+    client = login(app, "wilma.lwl")
+    result = runner.invoke(args=["users", "deactivate", "wilma.lwl"])
+    assert result.exit_code == 0, result.output
+    _refused(client.get("/aufgaben/"))
+    assert _attempt(app, "wilma.lwl", DEMO_PASSWORD).status_code == 401
+    assert "gibt es nicht" in runner.invoke(args=["users", "deactivate", "gibt.es.nicht"]).output
+    assert [a for a, _d in _user_audit(app)] == ["passwort_geaendert", "benutzer_deaktiviert"]
+
+
+def test_an_idle_session_expires(app):
+    client = login(app, "sabine.lvr")
+    for minutes in (29, 58):                                   # each request keeps it alive
+        _at(app, timedelta(minutes=minutes))
+        assert client.get("/aufgaben/").status_code == 200
+    _at(app, timedelta(minutes=58 + 31))
+    response = client.get("/aufgaben/?reiter=meine")
+    _refused(response)
+    assert parse_qs(urlsplit(response.headers["Location"]).query)["next"] == ["/aufgaben/?reiter=meine"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Ihre Sitzung ist abgelaufen" in page
+    _refused(client.get("/aufgaben/"))                    # logged out, not only redirected once
+
+
+def test_a_session_ends_after_its_lifetime_even_when_used(app):
+    client = login(app, "sabine.lvr")
+    for step in range(1, 30):                                 # every 20 minutes, for 9 h 40 min
+        _at(app, timedelta(minutes=20 * step))
+        assert client.get("/aufgaben/").status_code == 200, step
+    _at(app, timedelta(hours=10, minutes=1))
+    response = client.get("/aufgaben/")
+    _refused(response)
+    assert "Ihre Sitzung ist abgelaufen" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_session_limits_come_from_the_environment(monkeypatch):
+    assert (load(CONFIG)["SESSION_IDLE_MINUTES"], load(CONFIG)["SESSION_MAX_HOURS"]) == (30, 10)
+    monkeypatch.setenv("FF_SESSION_IDLE_MINUTES", "15")
+    monkeypatch.setenv("FF_SESSION_MAX_HOURS", "8")
+    assert (load(CONFIG)["SESSION_IDLE_MINUTES"], load(CONFIG)["SESSION_MAX_HOURS"]) == (15, 8)
+    for name, value in (("FF_SESSION_IDLE_MINUTES", "0"), ("FF_SESSION_MAX_HOURS", "zehn")):
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ConfigError, match=name):
+            load(CONFIG)
+        monkeypatch.setenv(name, "5")
+
+
+# --- only paths on this site after the login (finding 4) ------------------------------------
+
+OFFSITE = ["//evil.example/", "/\\evil.example/", "/\t/evil.example/", "\\/evil.example/",
+           "https://evil.example/", " //evil.example/", "////evil.example/", "/\r\n/evil.example/",
+           "javascript:alert(1)", "evil.example", "http:/evil.example", "/\\/evil.example",
+           "\t//evil.example/", "/\u00a0/evil.example", "/\u200b/evil.example", ""]
+
+
+@pytest.mark.parametrize("target", OFFSITE)
+def test_login_does_not_redirect_off_site(shared_app, target):
+    client = shared_app.test_client()
+    token = csrf_token(client.get("/anmelden").get_data(as_text=True))
+    response = client.post("/anmelden", query_string={"next": target}, data={
+        "csrf_token": token, "username": "sabine.lvr", "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("raw", ["/%09/evil.example/", "/%2F%2Fevil.example", "%2F%2Fevil.example",
+                                 "/%5Cevil.example"])
+def test_login_does_not_redirect_off_site_percent_encoded(shared_app, raw):
+    """As in the review: the query string is decoded by Flask before it is checked."""
+    client = shared_app.test_client()
+    token = csrf_token(client.get("/anmelden").get_data(as_text=True))
+    response = client.post(f"/anmelden?next={raw}", data={
+        "csrf_token": token, "username": "sabine.lvr", "password": DEMO_PASSWORD})
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", ["/akten/X?y=1", "/aufgaben/?reiter=meine&seite=2", "/%2F%2Fevil.example"])
+def test_login_keeps_a_path_on_this_site(shared_app, target):
+    client = shared_app.test_client()
+    token = csrf_token(client.get("/anmelden").get_data(as_text=True))
+    response = client.post("/anmelden", query_string={"next": target}, data={
+        "csrf_token": token, "username": "sabine.lvr", "password": DEMO_PASSWORD})
+    assert response.headers["Location"] == target             # the last: a path here, not a host
+
+
+# --- throttling without locking colleagues out (finding 5) ----------------------------------
+
+
+def _attempt(app, username: str, password: str, address: str = "127.0.0.1"):
+    client = app.test_client()
+    environ = {"REMOTE_ADDR": address}
+    token = csrf_token(client.get("/anmelden", environ_base=environ).get_data(as_text=True))
+    return client.post("/anmelden", environ_base=environ, data={
+        "csrf_token": token, "username": username, "password": password})
+
+
+def _user_audit(app) -> list[tuple[str, dict]]:
+    store = app.extensions["workflows"].store
+    with store.read() as conn:
+        rows = conn.execute(sa.select(tables.audit_events.c.action, tables.audit_events.c.actor,
+                                      tables.audit_events.c.details)
+                            .where(tables.audit_events.c.action.in_(
+                                ("passwort_geaendert", "benutzer_deaktiviert", "benutzer_entsperrt")))
+                            .order_by(tables.audit_events.c.id)).all()
+    assert all(actor.startswith("cli:") for _a, actor, _d in rows)
+    return [(action, json.loads(details)) for action, _actor, details in rows]
+
+
+def test_wrong_passwords_from_one_address_do_not_lock_the_user_out_elsewhere(app):
+    for _ in range(5):
+        assert _attempt(app, "sabine.lvr", "falsch", "10.0.0.66").status_code == 401
+    blocked = _attempt(app, "sabine.lvr", DEMO_PASSWORD, "10.0.0.66")
+    assert blocked.status_code == 429
+    assert "Zu viele fehlgeschlagene Anmeldeversuche" in blocked.get_data(as_text=True)
+    assert _attempt(app, "sabine.lvr", DEMO_PASSWORD, "10.0.0.7").status_code == 302
+    assert _attempt(app, "wilma.lwl", DEMO_PASSWORD, "10.0.0.66").status_code == 302
+    assert int(blocked.headers["Retry-After"]) > 0
+    _at(app, timedelta(minutes=16))
+    assert _attempt(app, "sabine.lvr", DEMO_PASSWORD, "10.0.0.66").status_code == 302
+
+
+def test_failures_from_many_addresses_slow_the_user_down_without_locking(app):
+    for n in range(11):                                       # one failure each from 11 addresses
+        assert _attempt(app, "sabine.lvr", "falsch", f"10.0.1.{n}").status_code == 401, n
+    refused = _attempt(app, "sabine.lvr", DEMO_PASSWORD, "10.0.2.1")     # 11 > 10: wait 2 s
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "2"
+    assert "in 2 Sekunden" in refused.get_data(as_text=True)
+    _at(app, timedelta(seconds=2))
+    assert _attempt(app, "sabine.lvr", "falsch", "10.0.1.99").status_code == 401   # 12: wait 4 s
+    _at(app, timedelta(seconds=5))
+    assert _attempt(app, "sabine.lvr", DEMO_PASSWORD, "10.0.2.1").status_code == 429
+    _at(app, timedelta(seconds=6))
+    assert _attempt(app, "sabine.lvr", DEMO_PASSWORD, "10.0.2.1").status_code == 302
+    assert _attempt(app, "wilma.lwl", DEMO_PASSWORD, "10.0.1.1").status_code == 302   # others unaffected
+
+
+def test_the_delay_grows_to_at_most_five_minutes():
+    from webapp.auth import throttle
+    delays = [throttle.user_delay(n).total_seconds() for n in (0, 10, 11, 12, 13, 18, 19, 1000)]
+    assert delays == [0, 0, 2, 4, 8, 256, 300, 300]
+
+
+def test_administration_unlocks_a_user(app):
+    for _ in range(5):
+        _attempt(app, "sabine.lvr", "falsch")
+    assert _attempt(app, "sabine.lvr", DEMO_PASSWORD).status_code == 429
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "unlock", "sabine.lvr"])
+    assert result.exit_code == 0, result.output
+    assert "sabine.lvr entsperrt (5 Fehlversuche gelöscht)" in result.output
+    assert _attempt(app, "sabine.lvr", DEMO_PASSWORD).status_code == 302
+    assert _user_audit(app) == [("benutzer_entsperrt", {"benutzer": "sabine.lvr", "fehlversuche": 5})]
+    result = runner.invoke(args=["users", "unlock", "gibt.es.nicht"])
+    assert result.exit_code != 0 and "gibt es nicht" in result.output

@@ -103,3 +103,29 @@ def test_failed_case_on_the_board_retried_by_owner_and_ended_by_leitung(app):
                                                          "begruendung": "Stand zerstört, neu angelegt"})
     case_page = leitung.get("/akten/LVR-FF-2026-0104").get_data(as_text=True)
     assert "beendet" in case_page and "Stand zerstört, neu angelegt" not in leitung.get("/fristen/").get_data(as_text=True)
+
+
+def test_owner_completes_missing_parties_from_the_board(app):
+    """A case flagged by migration 0007 (no deciding organisation) shows a form for the owner;
+    after it the case can be retried (issue: security findings, cases without parties)."""
+    import json
+
+    import sqlalchemy as sa
+    from workflows import store as tables
+    store, key = app.extensions["workflows"].store, "LVR-FF-2026-0104"
+    with store.transaction() as conn:
+        parties = json.loads(conn.execute(sa.select(tables.instances.c.parties)
+                                          .where(tables.instances.c.business_key == key)).scalar())
+        instance_id = conn.execute(sa.select(tables.instances.c.id).where(tables.instances.c.business_key == key)).scalar()
+        conn.execute(tables.instances.update().where(tables.instances.c.id == instance_id).values(
+            parties=json.dumps({k: v for k, v in parties.items() if k != "egh"}), status="error",
+            error="Für diesen Vorgang ist keine zuständige Organisation eingetragen."))
+        conn.execute(tables.case_parties.delete().where(tables.case_parties.c.instance_id == instance_id,
+                                                        tables.case_parties.c.party == "egh"))
+    owner = client_for(app, "paula.prozess")
+    page = owner.get("/fristen/").get_data(as_text=True)
+    assert "Beteiligte ergänzen" in page and "Träger der Eingliederungshilfe (LVR oder LWL)" in page
+    response = owner.post(f"/akten/{key}/beteiligte", data={"csrf_token": csrf_token(page), "egh": "LVR"})
+    assert response.status_code == 302
+    page = owner.get("/fristen/").get_data(as_text=True)
+    assert "Beteiligte von LVR-FF-2026-0104 ergänzt" in page and "Erneut anstoßen" in page

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from workflows.domain import Forbidden, InvalidInput, NotFound
+from workflows.domain import InvalidInput, NotFound
 from workflows.services import NewDocument
 
 from ..conftest import (ANBIETER, KOLLEGE_LVR, PARTIES_LVR, SACHBEARBEITUNG_LVR, SACHBEARBEITUNG_LWL,
@@ -72,7 +72,7 @@ def test_documents_and_comments_are_kept_and_reading_is_logged(cases):
     assert cases.document("LVR-001", doc_id, SACHBEARBEITUNG_LVR)["content"] == PDF
     actions = [h["action"] for h in cases.case("LVR-001", SACHBEARBEITUNG_LVR)["history"]]
     assert actions[-3:] == ["dokument_hochgeladen", "kommentar", "dokument_gelesen"]
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         cases.document("LVR-001", doc_id, SACHBEARBEITUNG_LWL)
     with pytest.raises(NotFound):
         cases.document("LVR-002", doc_id, SACHBEARBEITUNG_LVR)            # not that case's document
@@ -107,6 +107,6 @@ def test_files_with_a_task_are_stored_with_it_atomically(cases):
 def test_comment_needs_text_and_a_party(cases):
     with pytest.raises(InvalidInput):
         cases.add_comment("LVR-001", "   ", SACHBEARBEITUNG_LVR)
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         cases.add_comment("LVR-001", "Hallo", SACHBEARBEITUNG_LWL)
     cases.add_comment("LVR-001", "Rückfrage an den Träger", ANBIETER)

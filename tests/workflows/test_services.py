@@ -89,7 +89,7 @@ def test_inbox_shows_tasks_only_to_the_lane_and_organisation(services, deploy):
     [task] = services.inbox(SACHBEARBEITUNG_LVR)
     with pytest.raises(Forbidden):
         services.complete_task(task["task_id"], {"vollstaendig": True}, SACHBEARBEITUNG_LWL)
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         services.case("LVR-2026-0001", SACHBEARBEITUNG_LWL)
 
 
@@ -179,7 +179,7 @@ def test_timers_fire_at_the_right_day_and_escalate_to_leitung(services, deploy, 
 def test_failing_timer_marks_only_its_case_as_error(services, deploy, clock):
     deploy("defekter_timer.bpmn")
     deploy("fuenf_schritte.bpmn")
-    services.start_case("defekter_timer", "D-1", {}, SYSTEM)
+    services.start_case("defekter_timer", "D-1", {}, SYSTEM, parties=PARTIES_LVR)
     deploy("fristpruefung.bpmn", "pruefen.json")
     start(services, key="OK-1", data={"eingang_am": "2026-02-01"})
     clock.advance(timedelta(days=15))
@@ -201,7 +201,7 @@ def test_failing_timer_marks_only_its_case_as_error(services, deploy, clock):
 def test_worker_sleeps_until_the_next_timer_at_most_one_poll(services, deploy, clock):
     assert seconds_until_next(services, 5.0) == 5.0
     deploy("defekter_timer.bpmn")
-    services.start_case("defekter_timer", "D-1", {}, SYSTEM)
+    services.start_case("defekter_timer", "D-1", {}, SYSTEM, parties=PARTIES_LVR)
     assert seconds_until_next(services, 5.0) == 5.0
     clock.advance(timedelta(days=14) - timedelta(seconds=2))
     assert 1.9 < seconds_until_next(services, 5.0) < 2.1
@@ -213,7 +213,7 @@ def test_signal_and_message_by_business_key(services, deploy):
     with pytest.raises(Conflict, match="wartet nicht"):
         services.send_message("V-1", "unterschrift_eingegangen", {}, SACHBEARBEITUNG_LVR)
     services.send_signal("V-1", "mustervertrag_verabschiedet", {}, SACHBEARBEITUNG_LVR)
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         services.send_message("V-1", "unterschrift_eingegangen", {}, SACHBEARBEITUNG_LWL)
     ref = services.send_message("V-1", "unterschrift_eingegangen", {"am": "2026-03-02"}, SACHBEARBEITUNG_LVR)
     assert [t["title"] for t in ref.open_tasks] == ["Vertrag ablegen"]
@@ -225,8 +225,8 @@ def test_broadcast_reaches_every_waiting_case(services, deploy):
     deploy("vertrag_warten.bpmn")
     deploy("fuenf_schritte.bpmn")
     for i in range(200):
-        services.start_case("vertrag_warten", f"V-{i:03d}", {}, SYSTEM)
-    services.start_case("fuenf_schritte", "F-1", {}, SYSTEM)
+        services.start_case("vertrag_warten", f"V-{i:03d}", {}, SYSTEM, parties=PARTIES_LVR)
+    services.start_case("fuenf_schritte", "F-1", {}, SYSTEM, parties=PARTIES_LVR)
     with pytest.raises(Forbidden):
         services.broadcast_signal("mustervertrag_verabschiedet", {}, SACHBEARBEITUNG_LVR)
     result = services.broadcast_signal("mustervertrag_verabschiedet", {"fassung": "2026"}, OWNER)

@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from workflows.domain import Conflict
 from workflows.store import audit_events, metadata, open_tasks
 
-from ..conftest import SYSTEM
+from ..conftest import PARTIES_LVR, SYSTEM
 
 
 def test_migrations_build_exactly_the_declared_schema(store):
@@ -41,7 +41,7 @@ def test_failed_transaction_leaves_nothing(store):
 
 def test_claim_is_compare_and_set(store, services, deploy):
     deploy("fuenf_schritte.bpmn")
-    services.start_case("fuenf_schritte", "S-1", {}, SYSTEM)
+    services.start_case("fuenf_schritte", "S-1", {}, SYSTEM, parties=PARTIES_LVR)
     with store.read() as conn:
         task_id = conn.execute(sa.select(open_tasks.c.task_id)).scalar()
     with store.transaction() as conn:

@@ -5,7 +5,9 @@ Authentication only with personal API tokens (`Authorization: Bearer …`, creat
 the API needs no CSRF token. Every endpoint calls the use cases of workflows.services,
 with the same group and organisation rules as the web pages. Errors are JSON with a
 German message. The OpenAPI document is at /api/v1/openapi.json, its documentation page
-(Swagger UI from node_modules, no CDN) at /api/v1/docs.
+(Swagger UI from node_modules, no CDN) at /api/v1/docs. Both are public on purpose (review
+issue 13, README „Betrieb“): they describe the API and hold no case data, and integrators read
+them before they have a token; tests/security/test_headers.py pins that.
 """
 from __future__ import annotations
 
@@ -106,7 +108,8 @@ def openapi_json():
 
 @bp.route("/docs")
 def docs():
-    """Swagger UI, served from node_modules; its initializer is a static file (CSP: no inline script)."""
+    """Swagger UI, served from node_modules; its initializer is a static file (CSP: no inline script).
+    Public like the OpenAPI document (see the module docstring)."""
     return render_template("api/docs.html")
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import PurePosixPath, PureWindowsPath
-from urllib.parse import quote
 
 from flask import Response, url_for
 
@@ -11,6 +10,7 @@ from workflows.domain import InvalidInput, NotFound
 from workflows.services import ALLOWED_DOCUMENT_TYPES, NewDocument
 
 from ..cases import ACTIONS
+from ..downloads import attachment
 from .common import ApiBlueprint, accepts, actor, services
 from .schemas import (CaseListArgs, CasePageSchema, CaseRefSchema, CaseSchema, CommentArgs, EventArgs,
                       Integer, Schema, StartCaseArgs, String, UploadArgs)
@@ -161,7 +161,5 @@ def download_document(business_key: str, document_id: int):
     Der Zugriff wird im Verlauf der Akte vermerkt (§ 35 SGB I)."""
     doc = services().document(checked_key(business_key), document_id, actor())
     response = Response(doc["content"], mimetype=doc["content_type"])
-    ascii_name = doc["name"].encode("ascii", "replace").decode().replace('"', "")
-    response.headers["Content-Disposition"] = (f"attachment; filename=\"{ascii_name}\"; "
-                                               f"filename*=UTF-8''{quote(doc['name'])}")
+    response.headers["Content-Disposition"] = attachment(doc["name"])
     return response

@@ -1,11 +1,14 @@
-"""Login and logout; users come from the store, passwords are hashed (scrypt)."""
+"""Login and logout; users come from the store, passwords are hashed (scrypt).
+
+Sessions end on the server's word (sessions.py), the login redirects only to this site
+(redirects.py) and guessing is slowed down per address without locking users out (throttle.py).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+from flask_login import UserMixin, current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
@@ -14,13 +17,10 @@ from wtforms.validators import DataRequired, Length
 from workflows.domain import ADMINS, PROCESS_OWNERS, Actor
 
 from .. import login_manager
+from . import redirects, sessions, throttle
 
 bp = Blueprint("auth", __name__)
-
-#: Guessing passwords: after this many failures within the window, wait (per name / per address).
-LOCKOUT_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_USER = 5
-MAX_FAILURES_PER_ADDRESS = 20
+bp.before_app_request(sessions.enforce)
 
 
 def _now():
@@ -64,14 +64,20 @@ def _store():
     return services().store
 
 
+def _user(row: dict) -> User:
+    return User(row["username"], row["display_name"], row["organisation"], row["groups"])
+
+
 @login_manager.user_loader
 def load_user(username: str) -> User | None:
+    """The session's user, unless deactivated or the session ended (logout on some device,
+    new password: the session version was raised)."""
     store = _store()
     with store.read() as conn:
         row = store.user(conn, username)
-    if row is None or not row["active"]:
+    if row is None or not row["active"] or not sessions.is_current(row):
         return None
-    return User(row["username"], row["display_name"], row["organisation"], row["groups"])
+    return _user(row)
 
 
 class LoginForm(FlaskForm):
@@ -91,21 +97,21 @@ def login():
         address = request.remote_addr or "unbekannt"
         now = _now()
         with store.read() as conn:
-            by_user, by_address = store.failed_logins(conn, username=username, address=address,
-                                                      since=now - LOCKOUT_WINDOW)
+            failed = store.failed_logins(conn, username=username, address=address, since=now - throttle.WINDOW)
             row = store.user(conn, username)
-        if by_user >= MAX_FAILURES_PER_USER or by_address >= MAX_FAILURES_PER_ADDRESS:
-            flash("Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten.", "error")
-            return render_template("auth/login.html", form=form), 429
+        refused = throttle.refusal(failed, now)
+        if refused:
+            message, seconds = refused
+            flash(message, "error")
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(seconds)}
         valid = check_password_hash(row["password_hash"] if row else _DUMMY_HASH, form.password.data)
         success = bool(row and row["active"] and valid)
         with store.transaction() as conn:
             store.record_login(conn, username=username, address=address, at=now, success=success)
         if success:
-            login_user(load_user(row["username"]))
-            target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//")
-                            else url_for("home.index"))
+            sessions.start(row, now)
+            login_user(_user(row))
+            return redirect(redirects.safe_next(request.args.get("next")) or url_for("home.index"))
         flash("Benutzername oder Passwort ist falsch.", "error")
         status = 401
     elif request.method == "POST":
@@ -116,6 +122,10 @@ def login():
 @bp.route("/abmelden", methods=["POST"])
 @login_required
 def logout():
-    logout_user()
-    flash("Sie wurden abgemeldet.", "info")
+    """Ends every session of the user, on every device (a copied cookie included)."""
+    store = _store()
+    with store.transaction() as conn:
+        store.end_sessions(conn, current_user.username)
+    sessions.forget()
+    flash("Sie wurden abgemeldet – auf allen Geräten: jede Sitzung Ihres Kontos ist beendet.", "info")
     return redirect(url_for("auth.login"))

@@ -14,6 +14,7 @@ from workflows.domain import Conflict, InvalidInput
 from workflows.services import NewDocument
 
 from .. import services
+from ..downloads import attachment
 from ..board.chart import case_timeline
 
 bp = Blueprint("cases", __name__)
@@ -29,7 +30,11 @@ ACTIONS = {
     "daten_exportiert": "Auskunft erstellt (Art. 15 DSGVO)", "vorgang_geloescht": "Vorgang gelöscht",
     "modell_migriert": "Auf neue Modellversion umgestellt",
     "vorgang_erneut_angestossen": "Vorgang erneut angestoßen", "vorgang_beendet": "Vorgang beendet",
+    "beteiligte_ergaenzt": "Beteiligte Organisationen ergänzt",
 }
+
+#: the parties a process owner may fill in for a case that lacks them
+PARTY_FIELDS = ("egh", "krankenkasse", "leistungserbringer")
 
 #: process ids whose cases are about a child: the case file offers to record the child
 CHILD_PROCESSES = {"antrag_komplexleistung"}
@@ -83,6 +88,19 @@ def retry(business_key: str):
     return redirect(url_for("board.index") + "#angehalten")
 
 
+@bp.route("/akten/<business_key>/beteiligte", methods=["POST"])
+@login_required
+def complete_parties(business_key: str):
+    """A process owner names the organisations a case started without (flagged by migration 0007)."""
+    try:
+        services().complete_parties(business_key, {party: request.form.get(party, "") for party in PARTY_FIELDS},
+                                    current_user.actor)
+        flash(f"Beteiligte von {business_key} ergänzt; der Vorgang kann jetzt erneut angestoßen werden.", "info")
+    except (InvalidInput, Conflict) as err:
+        flash(err.message, "error")
+    return redirect(url_for("board.index") + "#angehalten")
+
+
 @bp.route("/akten/<business_key>/beenden", methods=["POST"])
 @login_required
 def close(business_key: str):
@@ -127,14 +145,8 @@ def upload(business_key: str):
 def document(business_key: str, document_id: int):
     doc = services().document(business_key, document_id, current_user.actor)
     response = Response(doc["content"], mimetype=doc["content_type"])
-    response.headers["Content-Disposition"] = _attachment(doc["name"])
+    response.headers["Content-Disposition"] = attachment(doc["name"])
     return response
-
-
-def _attachment(name: str) -> str:
-    from urllib.parse import quote
-    ascii_name = name.encode("ascii", "replace").decode().replace('"', "")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
 
 VENDOR = Path(__file__).resolve().parents[2] / "node_modules"
