@@ -1,32 +1,25 @@
-"""Shared fixtures: databases (SQLite and PostgreSQL), a controllable clock, actors.
+"""Shared fixtures: databases (SQLite and PostgreSQL), a controllable clock, and the app.
 
 `make test` starts a PostgreSQL server and sets TEST_POSTGRES_URL and REQUIRE_POSTGRES=1,
 so the PostgreSQL variants always run there; a bare `pytest` without a server skips them.
+
+The app's database is a copy of a SQLite file migrated, and filled with its content (the
+demo, users, ...), once per session (helpers.Templates). The helpers the tests share are in
+tests/helpers.py.
 """
 from __future__ import annotations
 
-import os
 import shutil
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from workflows.clock import BERLIN, FixedClock
-from workflows.domain import PROCESS_OWNERS, Actor
 from workflows.services import Workflows
-from workflows.store import Store, metadata
+from workflows.store import Store
 
-DATA = Path(__file__).parent / "data"
-BPMN_DIR = Path(__file__).parent.parent / "bpmn"
-
-
-def postgres_url() -> str | None:
-    url = os.environ.get("TEST_POSTGRES_URL")
-    if not url and os.environ.get("REQUIRE_POSTGRES") == "1":
-        pytest.fail("REQUIRE_POSTGRES=1 but TEST_POSTGRES_URL is not set")
-    return url
+from .helpers import EMPTY, OWNER, Templates, dispose, empty_database, postgres_url, read
 
 
 @pytest.fixture(scope="session")
@@ -52,12 +45,6 @@ def postgres_store():
     store.dispose()
 
 
-def _empty(store: Store) -> None:
-    names = ", ".join(t.name for t in reversed(metadata.sorted_tables))
-    with store.engine.begin() as conn:
-        conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store(request, tmp_path, sqlite_template):
     if request.param == "sqlite":
@@ -68,7 +55,7 @@ def store(request, tmp_path, sqlite_template):
         store.dispose()
     else:
         store = request.getfixturevalue("postgres_store")
-        _empty(store)
+        empty_database(store)
         yield store
 
 
@@ -82,10 +69,6 @@ def services(store, clock) -> Workflows:
     return Workflows(store, clock)
 
 
-def read(name: str) -> str:
-    return (DATA / name).read_text(encoding="utf-8")
-
-
 @pytest.fixture
 def deploy(services):
     """Deploy a fixture model from tests/data (plus the forms it names)."""
@@ -95,20 +78,49 @@ def deploy(services):
     return _deploy
 
 
-OWNER = Actor("paula.prozess", frozenset({PROCESS_OWNERS}), None)
-SACHBEARBEITUNG_LVR = Actor("sabine.lvr", frozenset({"EGH-Sachbearbeitung"}), "LVR")
-KOLLEGE_LVR = Actor("karl.lvr", frozenset({"EGH-Sachbearbeitung"}), "LVR")
-SACHBEARBEITUNG_LWL = Actor("wilma.lwl", frozenset({"EGH-Sachbearbeitung"}), "LWL")
-LEITUNG_LVR = Actor("lena.leitung", frozenset({"Leitung"}), "LVR")
-ANBIETER = Actor("ines.iff", frozenset({"Leistungserbringer"}), "IFF Köln-Süd")
-SYSTEM = Actor.system()
+# --- the app -----------------------------------------------------------------------------------------
 
-PARTIES_LVR = {"egh": "LVR", "krankenkasse": "AOK Rheinland/Hamburg", "leistungserbringer": "IFF Köln-Süd"}
+@pytest.fixture(scope="session")
+def app_templates(tmp_path_factory, sqlite_template) -> Templates:
+    """The database contents of the apps, each built once per session into a SQLite file."""
+    return Templates(tmp_path_factory.mktemp("contents"), sqlite_template)
 
 
-def count_rows(store: Store, table: sa.Table, **where) -> int:
-    with store.read() as conn:
-        query = sa.select(sa.func.count()).select_from(table)
-        for column, value in where.items():
-            query = query.where(table.c[column] == value)
-        return conn.execute(query).scalar()
+@pytest.fixture
+def make_app(request, tmp_path, app_templates):
+    """make_app(*content, backend="sqlite", **config) -> the app in test configuration
+    (helpers.TEST_CONFIG with `config`'s overrides) on a fresh database holding `content`
+    (steps of helpers, e.g. *helpers.DEMO); backend "postgresql" empties and fills the test
+    server's database instead. Every app made is disposed after the test."""
+    made = []
+
+    def _make(*content, backend: str = "sqlite", **config):
+        postgres = request.getfixturevalue("postgres_store") if backend == "postgresql" else None
+        directory = tmp_path / f"app{len(made)}"
+        directory.mkdir()
+        app = app_templates.app(content, directory, postgres, **config)
+        made.append(app)
+        return app
+    yield _make
+    for app in made:
+        dispose(app)
+
+
+@pytest.fixture
+def app_content() -> tuple:
+    """What the `app` fixture's database holds (a content of helpers: EMPTY, DEMO, ...); a
+    directory's conftest or a test module overrides it: the API tests' users, the security
+    tests' demo, the board pages' demo, ..."""
+    return EMPTY
+
+
+@pytest.fixture
+def backend() -> str:
+    """The database of the `app` fixture; tests/api overrides it with SQLite and PostgreSQL."""
+    return "sqlite"
+
+
+@pytest.fixture
+def app(make_app, app_content, backend):
+    """The app in test configuration on a fresh database with `app_content`."""
+    return make_app(*app_content, backend=backend)

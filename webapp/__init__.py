@@ -6,17 +6,22 @@ import logging
 from flask import Flask, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_login import LoginManager
+from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from workflows import policy
 from workflows.clock import SimulationClock, SystemClock
 from workflows.domain import DomainError, Forbidden, NotFound
 from workflows.services import Workflows
-from workflows.store import Store
+from workflows.store import Store, engine_options, metadata
 
 from . import config as config_module
 from .formatting import register_filters
 
 csrf = CSRFProtect()
+#: the web app's database engine (Flask-SQLAlchemy: config keys, engine options, teardown);
+#: the tables are workflows.store's, the schema is Alembic's (`flask db upgrade`)
+db = SQLAlchemy(metadata=metadata)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Bitte melden Sie sich an."
@@ -40,7 +45,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     for noisy in ("spiff", "alembic.runtime.plugins"):     # a line per task state change otherwise
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    store = Store(app.config["DATABASE_URL"])
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", app.config["DATABASE_URL"])
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    db.init_app(app)
+    with app.app_context():
+        store = Store(db.engine)       # Flask-SQLAlchemy owns the engine; the store runs the SQL
     clock = SimulationClock(store.load_simulation) if app.config["CLOCK"] == "simulation" else SystemClock()
     app.extensions["workflows"] = Workflows(store, clock)
 
@@ -64,7 +73,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_cli(app)
     _register_error_pages(app)
     _register_security_headers(app)
+    _register_policy(app)
     return app
+
+
+def _register_policy(app: Flask) -> None:
+    """Templates ask workflows.policy, e.g. `{% if may('see_board') %}`: the same predicates
+    the use cases enforce, so a link is shown exactly when following it is allowed."""
+    from flask_login import current_user
+
+    def may(name: str, *args) -> bool:
+        return bool(current_user.is_authenticated and policy.PREDICATES["may_" + name](current_user.actor, *args))
+
+    app.context_processor(lambda: {"may": may})
 
 
 def services() -> Workflows:

@@ -3,18 +3,16 @@ from __future__ import annotations
 
 import signal
 import threading
-from datetime import datetime, timezone
+from datetime import datetime
 
 import click
-import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from workflows import worker
 from workflows.notifications import SmtpMailer
-from workflows.clock import BERLIN, SimulationState
-from workflows.domain import GROUPS, DomainError
-from workflows.store import instances
+from workflows.clock import BERLIN
+from workflows.domain import GROUPS, Actor, DomainError
 
 
 def register_cli(app: Flask) -> None:
@@ -36,8 +34,7 @@ def check() -> None:
     Gibt jede Unstimmigkeit mit Aktenzeichen aus; Rückgabewert 1, wenn es welche gibt."""
     from workflows import consistency
     services = _services()
-    with services.store.read() as conn:
-        cases = conn.execute(sa.select(sa.func.count()).select_from(instances)).scalar()
+    cases = services.count_cases()
     problems = consistency.check_all(services)
     for problem in problems:
         click.echo(str(problem))
@@ -54,7 +51,7 @@ db = AppGroup("db", help="Datenbank verwalten.")
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Schema auf den neuesten Stand bringen (Alembic)."""
-    _services().store.migrate()
+    _services().migrate_schema()
     click.echo("Datenbank ist auf dem neuesten Stand.")
 
 
@@ -72,13 +69,10 @@ users = AppGroup("users", help="Benutzer verwalten.")
 def users_create(username, display_name, organisation, groups, email, password) -> None:
     """Einen Benutzer anlegen."""
     from .auth import hash_password
-    store = _services().store
     _check_password(password)
     try:
-        with store.transaction() as conn:
-            store.add_user(conn, username=username, display_name=display_name,
-                           password_hash=hash_password(password), organisation=organisation,
-                           groups=list(groups), email=email)
+        _services().create_user(username=username, display_name=display_name, password_hash=hash_password(password),
+                                organisation=organisation, groups=list(groups), email=email)
     except DomainError as err:
         raise click.ClickException(err.message) from None
     click.echo(f"Benutzer {username} angelegt.")
@@ -93,12 +87,8 @@ def _change_user(username: str, action: str, **changes) -> None:
     """Change a user and end all their web sessions (session version), recorded in the audit
     under the operator's name."""
     from .privacy_cli import _operator
-    services = _services()
     try:
-        with services.store.transaction() as conn:
-            services.store.end_sessions(conn, username, **changes)
-            services.store.audit(conn, at=services.clock.now(), actor=_operator().username, action=action,
-                                 details={"benutzer": username})
+        _services().change_user(username, action, _operator().username, **changes)
     except DomainError as err:
         raise click.ClickException(err.message) from None
 
@@ -127,13 +117,10 @@ def users_deactivate(username) -> None:
 def users_unlock(username) -> None:
     """Fehlgeschlagene Anmeldeversuche eines Benutzers löschen, damit er sich sofort wieder anmelden kann."""
     from .privacy_cli import _operator
-    services = _services()
-    with services.store.transaction() as conn:
-        if services.store.user(conn, username) is None:
-            raise click.ClickException(f"Den Benutzer {username} gibt es nicht.")
-        cleared = services.store.clear_failed_logins(conn, username)
-        services.store.audit(conn, at=services.clock.now(), actor=_operator().username, action="benutzer_entsperrt",
-                             details={"benutzer": username, "fehlversuche": cleared})
+    try:
+        cleared = _services().unlock_user(username, _operator().username)
+    except DomainError as err:
+        raise click.ClickException(err.message) from None
     click.echo(f"Benutzer {username} entsperrt ({cleared} Fehlversuche gelöscht).")
 
 
@@ -187,16 +174,17 @@ def notify_send() -> None:
 clock = AppGroup("clock", help="Simulationsuhr (nur Test- und Demobetrieb).")
 
 
-def _simulation_store():
-    if current_app.config["CLOCK"] != "simulation":
-        raise click.ClickException("Die Simulationsuhr ist in dieser Konfiguration ausgeschaltet.")
-    return _services().store
+def _set_clock(moment: datetime | None, frozen: bool = False) -> None:
+    try:
+        _services().set_simulation_clock(Actor.system("cli"), moment, frozen)
+    except DomainError as err:
+        raise click.ClickException(err.message) from None
 
 
 @clock.command("show")
 def clock_show() -> None:
     """Aktuelle (simulierte) Zeit anzeigen."""
-    now = _services().clock.now().astimezone(BERLIN)
+    now = _services().now().astimezone(BERLIN)
     click.echo(now.strftime("%d.%m.%Y %H:%M:%S %Z"))
 
 
@@ -205,21 +193,22 @@ def clock_show() -> None:
 @click.option("--frozen/--running", default=False, help="Zeit anhalten oder ab dort weiterlaufen lassen")
 def clock_set(moment, frozen) -> None:
     """Simulierte Zeit setzen, z. B. 2026-05-04T09:00 (deutsche Zeit)."""
-    store = _simulation_store()
+    if current_app.config["CLOCK"] != "simulation":
+        raise click.ClickException("Die Simulationsuhr ist in dieser Konfiguration ausgeschaltet.")
     try:
         target = datetime.fromisoformat(moment)
     except ValueError:
         raise click.ClickException("Zeitpunkt bitte als JJJJ-MM-TT oder JJJJ-MM-TTTHH:MM angeben.") from None
     if target.tzinfo is None:
         target = target.replace(tzinfo=BERLIN)
-    store.save_simulation(SimulationState(target, datetime.now(timezone.utc), frozen))
+    _set_clock(target, frozen)
     click.echo(f"Simulierte Zeit: {target.strftime('%d.%m.%Y %H:%M')}{' (angehalten)' if frozen else ''}")
 
 
 @clock.command("reset")
 def clock_reset() -> None:
     """Zurück zur echten Zeit."""
-    _simulation_store().save_simulation(None)
+    _set_clock(None)
     click.echo("Die Uhr zeigt wieder die echte Zeit.")
 
 
@@ -248,7 +237,7 @@ def tokens_create(username, name) -> None:
     if not name or len(name) > 200:
         raise click.ClickException("Bitte einen Namen (höchstens 200 Zeichen) angeben.")
     try:
-        token_id, token = api_tokens.create(_services().store, username, name)
+        token_id, token = api_tokens.create(_services(), username, name)
     except DomainError as err:
         raise click.ClickException(err.message) from None
     click.echo(f"API-Token {token_id} für {username} angelegt. Es wird nur jetzt angezeigt – bitte sicher aufbewahren:")
@@ -263,7 +252,7 @@ def tokens_list() -> None:
     def when(moment):
         return moment.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M") if moment else "–"
 
-    rows = api_tokens.listing(_services().store)
+    rows = api_tokens.listing(_services())
     if not rows:
         click.echo("Es gibt keine API-Tokens.")
     for row in rows:
@@ -278,7 +267,7 @@ def tokens_revoke(token_id) -> None:
     """Ein API-Token widerrufen (Nummer aus `tokens list`)."""
     from .api import tokens as api_tokens
     try:
-        revoked = api_tokens.revoke(_services().store, token_id)
+        revoked = api_tokens.revoke(_services(), token_id)
     except DomainError as err:
         raise click.ClickException(err.message) from None
     click.echo(f"API-Token {token_id} widerrufen." if revoked else f"API-Token {token_id} war bereits widerrufen.")

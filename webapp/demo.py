@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from workflows import clock as clock_module
 from workflows import engine
 from workflows.domain import ADMINS, PROCESS_OWNERS, Actor, DomainError
 from workflows.services import Workflows
@@ -121,20 +120,15 @@ CASES: list[tuple[str, str, dict, Callable[[date], dict], int]] = [
 
 def load(services: Workflows, bpmn_dir: str | Path) -> str:
     """Load the demo once; a second call changes nothing."""
-    store = services.store
-    with store.read() as conn:
-        if store.user(conn, "paula.prozess") is not None:
-            return "Demodaten sind bereits geladen."
-    with store.transaction() as conn:
-        for username, name, organisation, groups in USERS:
-            store.add_user(conn, username=username, display_name=name, organisation=organisation,
-                           groups=groups, password_hash=hash_password(DEMO_PASSWORD),
-                           email=f"{username}@example.org")
+    if services.user_exists("paula.prozess"):
+        return "Demodaten sind bereits geladen."
+    for username, name, organisation, groups in USERS:
+        services.create_user(username=username, display_name=name, organisation=organisation, groups=groups,
+                             password_hash=hash_password(DEMO_PASSWORD), email=f"{username}@example.org")
     owner = _actor("paula.prozess")
     deployed = [services.deploy_model(engine.deployment_files(bpmn_dir, path.name), owner, main=path.name)["process_id"]
                 for path in sorted(Path(bpmn_dir).glob("*.bpmn"))]
-    with clock_module.using(services.clock):
-        today = clock_module.today()
+    today = services.today()
     started = 0
     for key, process, parties, steps_for, completions in CASES:
         if process not in deployed:

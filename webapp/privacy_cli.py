@@ -41,8 +41,8 @@ def export(person_id, aktenzeichen, output) -> None:
     services, actor = _services(), _operator()
     try:
         if person_id is None:
-            person_id = privacy_module.person_of_case(services, aktenzeichen, actor)
-        data = privacy_module.export_json(privacy_module.export_person(services, person_id, actor))
+            person_id = services.person_of_case(aktenzeichen, actor)
+        data = privacy_module.export_json(services.export_person(person_id, actor))
     except DomainError as err:
         raise click.ClickException(err.message) from None
     if output is None:
@@ -65,7 +65,7 @@ def purge(dry_run, days) -> None:
     anderer Vorgang auf sie verweist; der Verlauf behält Aktion, Wer, Wann und Aktenzeichen."""
     days = days or current_app.config["RETENTION_DAYS"]
     try:
-        result = privacy_module.purge(_services(), days, dry_run=dry_run, actor=_operator().username)
+        result = _services().purge_closed_cases(days, dry_run=dry_run, actor=_operator().username)
     except DomainError as err:
         raise click.ClickException(err.message) from None
     cutoff = result.cutoff.astimezone(BERLIN).strftime("%d.%m.%Y")

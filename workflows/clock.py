@@ -3,7 +3,7 @@
 Deadlines, timers, audit entries and index rows all ask this module for the time,
 so tests and demos can move time without sleeping and every part agrees on the date.
 The clock in use is held in a context variable: services set it around each step,
-and the engine's timer patch (engine.py) reads it from there.
+and the engine's timer patch (engine/patches.py) reads it from there.
 """
 from __future__ import annotations
 

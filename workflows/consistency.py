@@ -15,17 +15,16 @@ import json
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator
 
 import sqlalchemy as sa
 
 from . import engine
 from .domain import CaseStatus, task_organisation
-from .store import (InstanceRow, Store, audit_events, awaited_events, deadlines, digest, index_rows,
-                    instances, open_tasks, pending_timers)
+from .store import InstanceRow, Store, awaited_events, deadlines, digest, index_rows, open_tasks, pending_timers
+from .usecases import kernel
+from .usecases.context import Context
 
-if TYPE_CHECKING:
-    from .services import Workflows
 
 #: German names of the index tables, for the messages
 TABLE_NAMES = {open_tasks: "offene Aufgaben", pending_timers: "Timer", awaited_events: "erwartete Ereignisse",
@@ -45,16 +44,16 @@ class Problem:
         return f"{self.business_key}: {self.message}"
 
 
-def check_all(services: "Workflows") -> list[Problem]:
+def check_all(ctx: Context) -> list[Problem]:
     """Check every case, each in its own consistent read (the system may keep running)."""
-    with services.store.read() as conn:
-        ids = list(conn.execute(sa.select(instances.c.id).order_by(instances.c.id)).scalars())
+    with ctx.store.read() as conn:
+        ids = ctx.store.instance_ids(conn)
     problems: list[Problem] = []
     for instance_id in ids:
-        with snapshot_read(services.store) as conn:
-            row = conn.execute(sa.select(instances).where(instances.c.id == instance_id)).first()
+        with snapshot_read(ctx.store) as conn:
+            row = ctx.store.find_instance(conn, instance_id)
             if row is not None:                       # deleted meanwhile (retention)
-                problems += check_case(services, conn, InstanceRow.from_row(row))
+                problems += check_case(ctx, conn, row)
     return problems
 
 
@@ -62,20 +61,15 @@ def check_all(services: "Workflows") -> list[Problem]:
 def snapshot_read(store: Store) -> Iterator[sa.Connection]:
     """A read transaction that sees one committed state for all its queries: PostgreSQL's
     default (read committed) would let a step commit between the case row and its index."""
-    if store.dialect != "postgresql":
-        with store.read() as conn:
-            yield conn
-        return
-    with store.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
-        with conn.begin():
-            yield conn
+    with store.snapshot_read() as conn:
+        yield conn
 
 
-def check_case(services: "Workflows", conn: sa.Connection, row: InstanceRow) -> list[Problem]:
+def check_case(ctx: Context, conn: sa.Connection, row: InstanceRow) -> list[Problem]:
     """Everything that disagrees in one case (empty list: consistent)."""
     problems: list[str] = []
     try:
-        workflow = engine.loads(row.workflow_json, services._model(conn, row.model_version_id))
+        workflow = engine.loads(row.workflow_json, kernel.model(ctx, conn, row.model_version_id))
         snap = engine.snapshot(workflow)
     except Exception as err:                          # unreadable state is itself the finding
         return [Problem(row.business_key, f"Der gespeicherte Workflow lässt sich nicht laden: {err}")]
@@ -88,27 +82,28 @@ def check_case(services: "Workflows", conn: sa.Connection, row: InstanceRow) -> 
             problems.append("Der Vorgang gilt als abgeschlossen, wartet aber noch auf: " + ", ".join(waiting) + ".")
         if row.index_digest != digest(expected):
             problems.append("Die Prüfsumme der Indextabellen (index_digest) passt nicht zum Workflow.")
-        problems += _index_problems(conn, row, expected)
+        problems += _index_problems(ctx.store, conn, row, expected)
     elif row.status == CaseStatus.ERROR.value:
         # a failed case keeps the index of its last good step; before revision 0005 it lost its timers
-        problems += min(_index_problems(conn, row, expected),
-                        _index_problems(conn, row, {**expected, pending_timers: []}), key=len)
+        problems += min(_index_problems(ctx.store, conn, row, expected),
+                        _index_problems(ctx.store, conn, row, {**expected, pending_timers: []}), key=len)
     elif row.status == CaseStatus.CANCELLED.value:
-        problems += _index_problems(conn, row, {**expected, open_tasks: [], pending_timers: [], awaited_events: []})
-    history = [dict(r._mapping) for r in conn.execute(
-        sa.select(audit_events).where(audit_events.c.instance_id == row.id).order_by(audit_events.c.id))]
+        problems += _index_problems(ctx.store, conn, row,
+                                    {**expected, open_tasks: [], pending_timers: [], awaited_events: []})
+    history = ctx.store.history(conn, row.id)
     problems += _audit_problems(history, workflow)
-    problems += _claim_problems(conn, row, history)
+    problems += _claim_problems(ctx.store, conn, row, history)
     return [Problem(row.business_key, p) for p in problems]
 
 
 # --- index tables -------------------------------------------------------------------------
 
-def _index_problems(conn: sa.Connection, row: InstanceRow, expected: dict[sa.Table, list[dict]]) -> list[str]:
+def _index_problems(store: Store, conn: sa.Connection, row: InstanceRow,
+                    expected: dict[sa.Table, list[dict]]) -> list[str]:
     problems = []
     for table, rows in expected.items():
         columns = _comparable(table)
-        actual = [dict(r._mapping) for r in conn.execute(sa.select(table).where(table.c.instance_id == row.id))]
+        actual = store.index_rows_of(conn, table, row.id)
         want = Counter(_key(r, columns) for r in rows)
         have = Counter(_key(r, columns) for r in actual)
         for key in (want - have):
@@ -168,7 +163,7 @@ def _audit_problems(history: list[dict[str, Any]], workflow) -> list[str]:
     return problems
 
 
-def _claim_problems(conn: sa.Connection, row: InstanceRow, history: list[dict[str, Any]]) -> list[str]:
+def _claim_problems(store: Store, conn: sa.Connection, row: InstanceRow, history: list[dict[str, Any]]) -> list[str]:
     """Who holds an open task must be who the last claim, release or hand-over named."""
     last: dict[str, str | None] = {}
     for h in history:
@@ -176,11 +171,10 @@ def _claim_problems(conn: sa.Connection, row: InstanceRow, history: list[dict[st
             last[h["task_id"]] = (h["actor"] if h["action"] == "aufgabe_uebernommen" else
                                   None if h["action"] == "aufgabe_zurueckgegeben" else _details(h).get("an"))
     problems = []
-    for task in conn.execute(sa.select(open_tasks.c.task_id, open_tasks.c.title, open_tasks.c.claimed_by)
-                             .where(open_tasks.c.instance_id == row.id)):
-        if task.claimed_by != last.get(task.task_id):
-            problems.append(f"Aufgabe „{task.title}“ ({task.task_id}) ist von „{task.claimed_by or 'niemandem'}“ "
-                            f"übernommen, laut Verlauf von „{last.get(task.task_id) or 'niemandem'}“.")
+    for task in store.index_rows_of(conn, open_tasks, row.id):
+        if task["claimed_by"] != last.get(task["task_id"]):
+            problems.append(f"Aufgabe „{task['title']}“ ({task['task_id']}) ist von „{task['claimed_by'] or 'niemandem'}“ "
+                            f"übernommen, laut Verlauf von „{last.get(task['task_id']) or 'niemandem'}“.")
     return problems
 
 

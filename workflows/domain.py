@@ -35,6 +35,10 @@ LANES: dict[str, Party] = {
     "Gemeinsame Kommission": Party.GEMEINSAME_KOMMISSION,
 }
 
+#: procedures whose cases are about a child (§ 46 SGB IX, Frühförderung): the case file offers
+#: to record the child and the guardians' address (workflows.privacy)
+CHILD_PROCEDURES = frozenset({"antrag_komplexleistung"})
+
 #: Groups that are not lanes but grant rights in the application.
 PROCESS_OWNERS = "Prozessverantwortliche"
 ADMINS = "Administration"
@@ -116,6 +120,28 @@ def task_organisation(lane: str | None, parties: dict[str, str]) -> str | None:
 
 # --- cases and their index rows ---------------------------------------------------
 
+@dataclass(frozen=True)
+class CaseRef:
+    """What a step tells its caller about the case afterwards."""
+
+    id: int
+    business_key: str
+    process_id: str
+    status: str
+    version: int
+    open_tasks: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """A file submitted with a task (or on its own) for the case file."""
+
+    name: str
+    content_type: str
+    content: bytes
+    field: str | None = None      # the form field it belongs to, if any
+
+
 class CaseStatus(str, enum.Enum):
     RUNNING = "running"
     COMPLETED = "completed"
@@ -174,6 +200,20 @@ class Deadline:
         return cls(key=key, frist=Frist.from_dict(raw),
                    status=DeadlineStatus(raw.get("status", DeadlineStatus.RUNNING.value)),
                    met_on=date.fromisoformat(raw["met_on"]) if raw.get("met_on") else None)
+
+
+@dataclass(frozen=True)
+class BoardQuery:
+    """Filters of the board; `state=None` means all open deadlines."""
+
+    process_id: str | None = None
+    organisation: str | None = None
+    state: str | None = None
+    due_from: date | None = None       # shifted end on or after
+    due_to: date | None = None         # shifted end on or before
+    soon_days: int = 14
+    limit: int = 50
+    offset: int = 0
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import asdict, dataclass
 
-from . import engine, schemaforms, scripting
+from . import engine, forms, scripting
 from .domain import LANES, ModelError, ScriptError
 
 BPMN = engine.BPMN_NS
@@ -243,7 +243,7 @@ def form_problem(form: str, files: dict[str, str]) -> str | None:
     except RecursionError:
         return f"Das Formular „{form}“ ist zu tief verschachtelt."
     try:
-        schemaforms.check_schema(schema)
+        forms.check_schema(schema)
     except ValueError as err:
         return f"Das Formular „{form}“ ist kein gültiges Formular: {err}"
     except RecursionError:

@@ -10,7 +10,6 @@ import logging
 import threading
 from datetime import date
 
-from . import privacy
 from .clock import BERLIN
 from .notifications import Mailer
 from .services import Sweep, Workflows
@@ -59,7 +58,7 @@ def purge(services: Workflows, retention_days: int, last_purge: date | None) -> 
     today = services.clock.now().astimezone(BERLIN).date()
     if last_purge == today:
         return last_purge
-    result = privacy.purge(services, retention_days)
+    result = services.purge_closed_cases(retention_days)
     if result.cases:
         log.info("deleted %d closed case(s) after the retention period", len(result.cases))
     return today

@@ -7,8 +7,7 @@ import sqlalchemy as sa
 from webapp.api import tokens
 from workflows import store as tables
 
-from ..webapp.test_app import csrf_token
-from .conftest import assert_error
+from ..helpers import assert_error, csrf_token
 
 
 def test_health_needs_no_token(api_as):
@@ -35,9 +34,9 @@ def test_unknown_token_wrong_scheme_and_revoked_token_are_refused(app, api_as):
     assert_error(api.get("/me", headers={"Authorization": "Bearer ff_ausgedacht"}), 401, "nicht_angemeldet",
                  "ungültig")
     assert_error(api.get("/me", headers={"Authorization": f"Basic {api.token}"}), 401, "nicht_angemeldet")
-    store = app.extensions["workflows"].store
-    [row] = [r for r in tokens.listing(store) if r["username"] == "sabine.lvr"]
-    assert tokens.revoke(store, row["id"]) is True
+    workflows = app.extensions["workflows"]
+    [row] = [r for r in tokens.listing(workflows) if r["username"] == "sabine.lvr"]
+    assert tokens.revoke(workflows, row["id"]) is True
     assert_error(api.get("/me"), 401, "nicht_angemeldet", "widerrufen")
 
 
@@ -57,7 +56,7 @@ def test_only_the_hash_is_stored_and_last_use_is_recorded(app, api_as):
     assert row.token_hash == tokens.token_hash(api.token) and api.token not in (row.token_hash, row.name)
     assert re.fullmatch(r"[0-9a-f]{64}", row.token_hash) and row.last_used_at is None
     assert api.get("/me").status_code == 200
-    [used] = tokens.listing(store)
+    [used] = tokens.listing(app.extensions["workflows"])
     assert used["last_used_at"] is not None and used["revoked_at"] is None
 
 

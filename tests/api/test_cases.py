@@ -3,8 +3,7 @@ import io
 
 import pytest
 
-from ..conftest import PARTIES_LVR
-from .conftest import assert_error, start_payload
+from ..helpers import PARTIES_LVR, assert_error, start_payload
 
 PDF = b"%PDF-1.4\n% Testdokument\n"
 TITLE = "Fristprüfung"

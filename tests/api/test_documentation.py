@@ -8,8 +8,7 @@ from werkzeug.serving import make_server
 
 from webapp.api import schemas
 
-from ..browser.conftest import CHROMIUM
-from .conftest import assert_error
+from ..helpers import CHROMIUM, assert_error
 
 ENDPOINTS = {
     ("post", "/api/v1/cases"), ("get", "/api/v1/cases"), ("get", "/api/v1/cases/{business_key}"),
@@ -105,7 +104,7 @@ def _look_at_the_docs(base_url: str) -> dict:
     return seen
 
 
-@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_swagger_ui_renders_in_chromium_without_csp_violations(live_api):
     # in a thread of its own: the browser tests' session may hold a sync Playwright in this one
     result: dict = {}

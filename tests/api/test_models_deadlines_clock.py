@@ -3,11 +3,9 @@ import io
 
 import pytest
 
-from webapp import create_app
 from webapp.api import tokens
 
-from ..conftest import read
-from .conftest import CONFIG, assert_error, start_payload
+from ..helpers import assert_error, read, start_payload
 
 
 def files(*names: str, **contents: str) -> dict:
@@ -110,21 +108,15 @@ def test_simulation_clock(api_as, deployed):
 
 
 @pytest.fixture
-def production_app(tmp_path, sqlite_template):
-    import shutil
-    path = tmp_path / "prod.db"
-    shutil.copy(sqlite_template, path)
-    app = create_app({**CONFIG, "ENV_NAME": "production", "CLOCK": "system", "SECRET_KEY": "prod-geheimnis",
-                      "DATABASE_URL": f"sqlite:///{path}"})
-    yield app
-    app.extensions["workflows"].store.dispose()
+def production_app(make_app):
+    return make_app(ENV_NAME="production", CLOCK="system", SECRET_KEY="prod-geheimnis")
 
 
 def test_no_clock_routes_in_production(production_app):
     runner = production_app.test_cli_runner()
     runner.invoke(args=["users", "create", "paula", "--name", "Paula", "--group", "Prozessverantwortliche",
                         "--password", "richtig-langes-passwort"])
-    _id, token = tokens.create(production_app.extensions["workflows"].store, "paula", "Test")
+    _id, token = tokens.create(production_app.extensions["workflows"], "paula", "Test")
     client = production_app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/me", headers=headers).status_code == 200

@@ -1,6 +1,6 @@
 """The child's data through the API: given apart from the case data at the start, validated in
 German, returned with the case (reading it is logged as an access)."""
-from .conftest import assert_error, start_payload
+from ..helpers import assert_error, start_payload
 
 PERSON = {"kind_vorname": "Ida", "kind_nachname": "Apitest", "kind_geburtsdatum": "2023-02-03",
           "erziehungsberechtigte": "Ole Apitest", "strasse": "Hafenstraße 1", "plz": "50667", "ort": "Köln"}

@@ -16,13 +16,12 @@ import schemathesis
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 
-from webapp import create_app
 from webapp.api import tokens
 from webapp.auth import hash_password
 from workflows import store as tables
 from workflows.domain import GROUPS
 
-from .conftest import CONFIG, make_app
+from ..helpers import DEMO_TODAY, PASSWORD, new_app
 
 MAX_EXAMPLES = 25
 #: made here, stored (hashed) by the fixture: schemathesis builds some cases at collection time
@@ -38,7 +37,7 @@ SEMANTIC_422 = [("POST", "/api/v1/models"), ("POST", "/api/v1/tasks/{task_id}/co
 
 def openapi_document() -> dict:
     """The API's OpenAPI document, from an app that has not touched a database yet."""
-    app = create_app({**CONFIG, "DATABASE_URL": "sqlite://"})
+    app = new_app("sqlite://")
     return app.extensions["api_v1"].spec.to_dict()
 
 
@@ -85,18 +84,22 @@ def map_case(context, case):
     return case
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def demo_app(request, tmp_path_factory, sqlite_template):
-    """The demo data (flask demo load) on SQLite, and on PostgreSQL when the server runs."""
-    app = make_app(request, tmp_path_factory.mktemp("schemathesis"), sqlite_template)
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
+def user_with_every_group(app) -> None:
+    """The user api.alles (every group, no organisation) with the API token TOKEN."""
     store = app.extensions["workflows"].store
     with store.transaction() as conn:
         store.add_user(conn, username="api.alles", display_name="API mit allen Rechten", organisation=None,
-                       groups=list(GROUPS), password_hash=hash_password("richtig-langes-passwort"))
+                       groups=list(GROUPS), password_hash=hash_password(PASSWORD))
         store.add_api_token(conn, username="api.alles", name="schemathesis", token_hash=tokens.token_hash(TOKEN),
                             now=datetime.now(timezone.utc))
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def demo_app(request, tmp_path_factory, app_templates):
+    """The demo data (flask demo load) on SQLite, and on PostgreSQL when the server runs."""
+    postgres = request.getfixturevalue("postgres_store") if request.param == "postgresql" else None
+    app = app_templates.app((*DEMO_TODAY, user_with_every_group), tmp_path_factory.mktemp("schemathesis"), postgres)
+    store = app.extensions["workflows"].store
     with store.read() as conn:
         REAL["keys"] = list(conn.execute(sa.select(tables.instances.c.business_key)
                                          .order_by(tables.instances.c.id)).scalars())

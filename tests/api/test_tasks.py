@@ -3,7 +3,7 @@ import base64
 
 import pytest
 
-from .conftest import assert_error, start_payload
+from ..helpers import assert_error, start_payload
 
 
 @pytest.fixture

@@ -1,22 +1,17 @@
 """Browser tests: the app on a loopback port, Playwright driving Debian's headless Chromium.
 
 No browser is downloaded: Playwright launches /usr/bin/chromium (installed by `make test`).
-Screenshots land in var/screenshots/ to be looked at.
+Screenshots land in var/screenshots/ to be looked at (helpers.screenshot).
 """
 from __future__ import annotations
 
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
-from webapp import create_app
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-PASSWORD = "demo-passwort-2026"
+from ..helpers import CHROMIUM, DEMO_TODAY
 
 
 @pytest.fixture(scope="session")
@@ -33,14 +28,9 @@ def browser():
 
 
 @pytest.fixture
-def live_app(tmp_path, sqlite_template):
+def live_app(make_app):
     """The app with the demo data, served on 127.0.0.1 by a threaded WSGI server."""
-    path = tmp_path / "browser.db"
-    shutil.copy(sqlite_template, path)
-    app = create_app({"ENV_NAME": "test", "DATABASE_URL": f"sqlite:///{path}", "CLOCK": "simulation",
-                      "SECRET_KEY": "browser-test", "WTF_CSRF_TIME_LIMIT": None})
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
+    app = make_app(*DEMO_TODAY, WTF_CSRF_TIME_LIMIT=None)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -48,7 +38,6 @@ def live_app(tmp_path, sqlite_template):
     yield app
     server.shutdown()
     thread.join(timeout=10)
-    app.extensions["workflows"].store.dispose()
 
 
 @pytest.fixture
@@ -59,22 +48,3 @@ def page(browser, live_app):
     page.set_default_timeout(15_000)
     yield page
     context.close()
-
-
-def login(page, username: str) -> None:
-    page.goto("/anmelden")
-    page.get_by_label("Benutzername").fill(username)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-
-
-def logout(page) -> None:
-    page.get_by_role("button", name="Abmelden").click()
-
-
-def screenshot(page, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    target = SHOTS / f"{name}.png"
-    page.screenshot(path=str(target), full_page=True)
-    assert target.stat().st_size > 10_000        # a rendered page, not a blank one
-    return target

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import login, screenshot
+from ..helpers import browser_login, screenshot
 
 PROCESS = "fortschreibung"
 
@@ -13,7 +13,7 @@ def test_edit_validate_deploy_new_version(page):
     refused = []
     page.on("console", lambda msg: refused.append(msg.text + str(msg.location)) if "Content Security Policy" in msg.text
             or msg.type == "error" else None)
-    login(page, "paula.prozess")
+    browser_login(page, "paula.prozess")
     page.get_by_role("link", name="Modelle", exact=True).click()
     expect(page.get_by_role("heading", name="Modelle", exact=True)).to_be_visible()
     card = page.locator(f"#modell-{PROCESS}")
@@ -74,7 +74,7 @@ def test_edit_validate_deploy_new_version(page):
 
 
 def test_migration_page_and_access(page):
-    login(page, "paula.prozess")
+    browser_login(page, "paula.prozess")
     page.goto("/modelle/")
     page.locator("#modell-antrag_komplexleistung").get_by_role("link", name="Laufende Vorgänge umstellen").click()
     expect(page.get_by_role("heading", name="Laufende Vorgänge je Version")).to_be_visible()
@@ -82,6 +82,6 @@ def test_migration_page_and_access(page):
     expect(page.locator("table tbody")).to_contain_text("aktuell")
     screenshot(page, "13-migration")
     page.get_by_role("button", name="Abmelden").click()
-    login(page, "sabine.lvr")
+    browser_login(page, "sabine.lvr")
     expect(page.get_by_role("link", name="Modelle", exact=True)).to_have_count(0)
     assert page.goto("/modelle/").status == 403

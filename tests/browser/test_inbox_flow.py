@@ -4,13 +4,13 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import login, logout, screenshot
+from ..helpers import browser_login, browser_logout, screenshot
 
 CASE = "LVR-FF-2026-0104"          # demo case waiting for the EGH decision (FrühV deadline passed)
 
 
 def test_claim_fill_form_with_error_then_complete(page):
-    login(page, "sabine.lvr")
+    browser_login(page, "sabine.lvr")
     expect(page).to_have_url(re.compile(r"/aufgaben/$"))
     expect(page.get_by_role("heading", name="Aufgaben", exact=True)).to_be_visible()
     row = page.locator("tr", has_text=CASE).filter(has_text="Über den Antrag entscheiden")
@@ -47,7 +47,7 @@ def test_claim_fill_form_with_error_then_complete(page):
 
 
 def test_other_organisation_sees_nothing_of_the_case(page):
-    login(page, "wilma.lwl")
+    browser_login(page, "wilma.lwl")
     expect(page.get_by_role("heading", name="Aufgaben", exact=True)).to_be_visible()
     expect(page.locator("tbody")).not_to_contain_text("LVR-FF-")
     expect(page.locator("tbody")).to_contain_text("LWL-FF-2026-0201")
@@ -56,7 +56,7 @@ def test_other_organisation_sees_nothing_of_the_case(page):
     expect(page.get_by_role("heading", name="Nicht gefunden")).to_be_visible()
     expect(page.locator("body")).not_to_contain_text("F83")                    # no child data leaks
     screenshot(page, "05-fremde-akte")
-    logout(page)
+    browser_logout(page)
     expect(page).to_have_url(re.compile("/anmelden"))
 
 
@@ -66,7 +66,7 @@ def test_second_user_completing_the_same_task_gets_a_clear_message(browser, live
     first, second = (c.new_page() for c in contexts)
     try:
         for p, user in ((first, "sabine.lvr"), (second, "karl.lvr")):
-            login(p, user)
+            browser_login(p, user)
             p.locator("tr", has_text="LVR-AN-2026-0001").get_by_role("link", name="Vollständigkeit prüfen").click()
             p.get_by_label("Ja", exact=True).check()
             p.get_by_label("Vollständig eingereicht am").fill("18.11.2026")
@@ -83,7 +83,7 @@ def test_second_user_completing_the_same_task_gets_a_clear_message(browser, live
 
 
 def test_documents_and_comments_in_the_case_file(page, tmp_path):
-    login(page, "sabine.lvr")
+    browser_login(page, "sabine.lvr")
     page.goto("/akten/LVR-AN-2026-0002")
     pdf = tmp_path / "Vergütungsvereinbarung.pdf"
     pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
@@ -104,7 +104,7 @@ def test_documents_and_comments_in_the_case_file(page, tmp_path):
 
 
 def test_supervisor_board_and_csv_export(page):
-    login(page, "lena.leitung")
+    browser_login(page, "lena.leitung")
     page.get_by_role("link", name="Fristen", exact=True).click()
     expect(page.get_by_role("heading", name="Fristenübersicht")).to_be_visible()
     overdue = page.locator("tr.state-ueberfaellig", has_text="LVR-FF-2026-0104").filter(

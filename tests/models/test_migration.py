@@ -4,7 +4,7 @@ import pytest
 from workflows import store as tables
 from workflows.domain import Forbidden, ModelError
 
-from ..conftest import OWNER, SACHBEARBEITUNG_LVR, count_rows, read
+from ..helpers import OWNER, SACHBEARBEITUNG_LVR, count_rows, read
 
 FIVE = read("fuenf_schritte.bpmn")
 

@@ -8,7 +8,7 @@ from workflows.domain import Forbidden, InvalidInput
 from workflows.fristen import berechne
 from workflows.store import instances
 
-from ..conftest import OWNER, PARTIES_LVR, SACHBEARBEITUNG_LVR, SYSTEM, count_rows
+from ..helpers import DEMO_TODAY, OWNER, PARTIES_LVR, SACHBEARBEITUNG_LVR, SYSTEM, client_for, count_rows, csrf_token
 
 
 def test_test_run_shows_which_timers_fire_and_where_the_case_goes(services, deploy, clock):
@@ -46,18 +46,8 @@ def test_test_run_reports_a_failing_step(services, deploy):
     assert events[-1]["what"] == "Fehler" and "rechnen" in events[-1]["error"]
 
 
-def test_test_run_page(tmp_path, sqlite_template):
-    import shutil
-
-    from webapp import create_app
-
-    from ..webapp.test_app import csrf_token
-    from ..webapp.test_board_pages import client_for
-    path = tmp_path / "t.db"
-    shutil.copy(sqlite_template, path)
-    app = create_app({"ENV_NAME": "test", "DATABASE_URL": f"sqlite:///{path}", "CLOCK": "simulation",
-                      "SECRET_KEY": "x"})
-    assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+def test_test_run_page(make_app):
+    app = make_app(*DEMO_TODAY)
     cases = app.extensions["workflows"].model_versions()
     owner = client_for(app, "paula.prozess")
     page = owner.get("/modelle/anerkennungsverfahren/testlauf")

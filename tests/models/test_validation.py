@@ -4,8 +4,7 @@ import pytest
 from workflows import engine
 from workflows.validation import ERROR, has_errors, timer_problem, validate
 
-from ..conftest import BPMN_DIR, read
-from ..workflows.test_conformance import IMPORTS, MIWG, MIWG_FILES
+from ..helpers import BPMN_DIR, IMPORTS, MIWG, MIWG_FILES, read
 
 FIVE = read("fuenf_schritte.bpmn")
 

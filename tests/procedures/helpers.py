@@ -15,7 +15,7 @@ from workflows import engine
 from workflows.domain import LANES, Actor, DeadlineStatus
 from workflows.worker import run_once
 
-from ..conftest import BPMN_DIR, OWNER
+from ..helpers import BPMN_DIR, OWNER
 
 KRANKENKASSE = Actor("kai.kk", frozenset({"Krankenkasse"}), "AOK Rheinland/Hamburg")
 

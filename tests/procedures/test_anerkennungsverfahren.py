@@ -11,7 +11,7 @@ from workflows.domain import DeadlineStatus
 from workflows.fristen import berechne
 from workflows.worker import run_once
 
-from ..conftest import ANBIETER, LEITUNG_LVR, PARTIES_LVR, SACHBEARBEITUNG_LVR, SACHBEARBEITUNG_LWL
+from ..helpers import ANBIETER, LEITUNG_LVR, PARTIES_LVR, SACHBEARBEITUNG_LVR, SACHBEARBEITUNG_LWL
 from .helpers import (KRANKENKASSE, complete, deadlines, deadlines_of, deploy, due_day, fires_exactly_at,
                       model_files, structure_problems, task, titles)
 
@@ -299,7 +299,7 @@ def test_conclusion_escalates_to_leitung_after_the_sollziel(case, clock):
 def test_schlichtung_called_from_the_case_returns_its_ruling(case, clock):
     """§ 14 LRV: after the § 5 period the Schlichtungskommission is called from the case; its
     consensual ruling comes back into this case, while the negotiation goes on."""
-    from .test_schlichtung import ALLE, ANHOERUNG, ANRUFUNG, KOMMISSION, MODERATION, SPRUCH, STELLUNGNAHME_EGH, \
+    from .schlichtung import ALLE, ANHOERUNG, ANRUFUNG, KOMMISSION, MODERATION, SPRUCH, STELLUNGNAHME_EGH, \
         STELLUNGNAHME_LE, benennen
     services = case
     bis_zum_termin(services)

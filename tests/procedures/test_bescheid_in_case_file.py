@@ -8,9 +8,9 @@ import pytest
 
 from workflows.domain import InvalidInput
 
-from ..conftest import SACHBEARBEITUNG_LVR
+from ..helpers import SACHBEARBEITUNG_LVR
 from .helpers import complete, deploy, task
-from .test_antrag_komplexleistung import BESCHEID, ENTSCHEIDEN, KEY, PROCESS, at, bis_zur_entscheidung
+from .komplexleistung import BESCHEID, ENTSCHEIDEN, KEY, PROCESS, at, bis_zur_entscheidung
 
 
 @pytest.fixture

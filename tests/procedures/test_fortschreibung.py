@@ -12,7 +12,7 @@ from workflows.domain import Actor, DeadlineStatus
 from workflows.fristen import berechne
 from workflows.worker import run_once
 
-from ..conftest import SACHBEARBEITUNG_LVR, SACHBEARBEITUNG_LWL
+from ..helpers import SACHBEARBEITUNG_LVR, SACHBEARBEITUNG_LWL
 from .helpers import (model_problems, complete, deadlines, deploy, due_day, fires_exactly_at, model_files, task, titles)
 
 PROCESS = "fortschreibung"

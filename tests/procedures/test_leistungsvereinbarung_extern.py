@@ -13,7 +13,7 @@ from workflows.domain import Actor, DeadlineStatus
 from workflows.fristen import berechne
 from workflows.worker import run_once
 
-from ..conftest import BPMN_DIR, LEITUNG_LVR, SACHBEARBEITUNG_LVR
+from ..helpers import BPMN_DIR, LEITUNG_LVR, SACHBEARBEITUNG_LVR
 from .helpers import (model_problems, complete, deadlines, deploy, due_day, fires_exactly_at, model_files, task, titles)
 
 PROCESS = "leistungsvereinbarung_extern"

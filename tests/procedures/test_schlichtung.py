@@ -8,25 +8,17 @@ import pytest
 
 from workflows import engine
 from workflows.clock import BERLIN
-from workflows.domain import Actor, DeadlineStatus
+from workflows.domain import DeadlineStatus
 from workflows.fristen import berechne
 
-from ..conftest import ANBIETER, LEITUNG_LVR, OWNER, PARTIES_LVR, SACHBEARBEITUNG_LVR
+from ..helpers import ANBIETER, LEITUNG_LVR, OWNER, PARTIES_LVR, SACHBEARBEITUNG_LVR
 from .helpers import (model_problems, complete, deadlines, deploy, model_files, task, titles)
+from .schlichtung import (ALLE, ANHOERUNG, ANRUFUNG, BENENNUNG, KOMMISSION, MODERATION, SPRUCH, STELLUNGNAHME_EGH,
+                          STELLUNGNAHME_LE, benennen)
 
 PROCESS = "schlichtung"
 KEY = "LVR-SCHL-2026-0001"
-KOMMISSION = Actor("sven.schlichtung", frozenset({"Schlichtungskommission"}), None)
 EVENT = date(2025, 11, 30)      # So; FRISTEN.md row 13: + 6 months = 30.05.2026 (Sa) -> 01.06.2026 (Mo)
-
-ANRUFUNG = "Anrufung der Schlichtungskommission erfassen"
-BENENNUNG = "Mitglieder der Schlichtungskommission benennen"
-MODERATION = "Neutrale Moderation benennen (Runder Tisch IFF NRW)"
-STELLUNGNAHME_EGH = "Stellungnahme des Eingliederungshilfeträgers abgeben"
-STELLUNGNAHME_LE = "Stellungnahme des Leistungserbringers abgeben"
-ANHOERUNG = "Sitzung mit Anhörung der Beteiligten durchführen"
-SPRUCH = "Schlichtungsspruch fassen"
-ALLE = ["freie_wohlfahrtspflege", "gkv", "landschaftsverbaende"]
 
 
 def test_model_parses_and_follows_the_conventions():
@@ -59,13 +51,6 @@ def anrufen(services, clock, am: date, start: dict, **felder):
     assert (row["lane"], row["organisation"]) == ("Leitung", "LVR")
     return complete(services, LEITUNG_LVR, ANRUFUNG, {**start, "angerufen_am": am.isoformat(), "angerufen_durch": "egh",
                                                       "streitgegenstand": "Entgelt je Fördereinheit", **felder})
-
-
-def benennen(services, **beteiligt):
-    complete(services, KOMMISSION, BENENNUNG, {
-        "mitglied_freie_wohlfahrtspflege": "Frau Vogel (Diakonie)", "mitglied_gkv": "Herr Jansen (BKK-LV)",
-        "mitglied_landschaftsverbaende": "Frau Bohne (LWL)", "benannt_am": "2026-06-10",
-        **{f"beteiligt_{bank}": beteiligt.get(bank, False) for bank in ALLE}})
 
 
 def bis_zum_spruch(services, clock):

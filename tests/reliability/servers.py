@@ -22,8 +22,9 @@ from typing import Any
 from webapp.api import tokens
 from workflows.clock import SimulationState
 from workflows.store import Store
+from workflows.usecases.context import Context
 
-from ..api.conftest import USERS
+from ..helpers import API_USERS
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -229,7 +230,7 @@ def prepare(store: Store, now: datetime) -> dict[str, str]:
     from webapp.auth import hash_password
     store.save_simulation(SimulationState(now, datetime.now(timezone.utc), frozen=True))
     with store.transaction() as conn:
-        for username, (organisation, groups) in USERS.items():
+        for username, (organisation, groups) in API_USERS.items():
             store.add_user(conn, username=username, display_name=username, organisation=organisation,
                            groups=groups, password_hash=hash_password("richtig-langes-passwort"))
-    return {username: tokens.create(store, username, "Zuverlässigkeit")[1] for username in USERS}
+    return {username: tokens.create(Context(store), username, "Zuverlässigkeit")[1] for username in API_USERS}

@@ -6,12 +6,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from webapp import create_app
 from workflows import consistency
 from workflows.store import audit_events, awaited_events, instances, open_tasks, pending_timers
 from workflows.worker import run_once
 
-from ..conftest import KOLLEGE_LVR, PARTIES_LVR, SACHBEARBEITUNG_LVR, SYSTEM
+from ..helpers import KOLLEGE_LVR, PARTIES_LVR, SACHBEARBEITUNG_LVR, SYSTEM, dispose, new_app
 
 
 def _cases(services, deploy, clock):
@@ -115,7 +114,7 @@ def test_status_digest_and_claim_disagreements_are_found(store, services, deploy
 
 def test_flask_check_command_reports_in_german_with_exit_code(store, services, deploy, clock):
     _cases(services, deploy, clock)
-    app = create_app({"ENV_NAME": "test", "CLOCK": "system", "SECRET_KEY": "x", "DATABASE_URL": store.url})
+    app = new_app(store.url, CLOCK="system")
     runner = app.test_cli_runner()
     clean = runner.invoke(args=["check"])
     assert clean.exit_code == 0, clean.output
@@ -125,7 +124,7 @@ def test_flask_check_command_reports_in_german_with_exit_code(store, services, d
     assert broken.exit_code == 1, broken.output
     assert "LVR-K-5: Index Timer" in broken.output
     assert "Unstimmigkeit(en) in 1 von 5 Vorgängen gefunden." in broken.output
-    app.extensions["workflows"].store.dispose()
+    dispose(app)
 
 
 def test_a_case_completed_while_a_step_still_waits_is_found(store, services, deploy, clock):

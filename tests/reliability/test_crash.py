@@ -17,8 +17,7 @@ from workflows.clock import BERLIN, FixedClock, SimulationState
 from workflows.services import Workflows
 from workflows.store import Store, audit_events, instances, pending_timers
 
-from ..conftest import PARTIES_LVR, SYSTEM, read
-from .conftest import assert_consistent, own_database, task_states
+from ..helpers import PARTIES_LVR, SYSTEM, assert_consistent, own_database, read, task_states
 from .servers import Client, Launcher, fired_by, prepare
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=BERLIN)

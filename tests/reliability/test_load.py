@@ -24,8 +24,7 @@ from workflows.clock import BERLIN, FixedClock
 from workflows.services import Workflows
 from workflows.store import Store, audit_events
 
-from ..conftest import PARTIES_LVR, SYSTEM, read
-from .conftest import assert_consistent, own_database, task_states
+from ..helpers import PARTIES_LVR, SYSTEM, assert_consistent, own_database, read, task_states
 from .servers import Client, Launcher, SlowClients, fired_by, prepare, timed_get
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=BERLIN)

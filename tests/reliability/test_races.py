@@ -13,8 +13,8 @@ from workflows.domain import Actor, Conflict, NotFound
 from workflows.services import CaseRef, Workflows
 from workflows.store import Store, open_tasks, pending_timers
 
-from ..conftest import LEITUNG_LVR, PARTIES_LVR, SACHBEARBEITUNG_LVR, SYSTEM, count_rows, read
-from .conftest import assert_consistent, audit_count, own_database, race
+from ..helpers import (LEITUNG_LVR, PARTIES_LVR, SACHBEARBEITUNG_LVR, SYSTEM, assert_consistent, audit_count, count_rows,
+                       own_database, race, read)
 
 N = 6
 #: colleagues of one team: anyone of them may claim or complete the team's tasks

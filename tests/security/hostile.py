@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..conftest import read
+from ..helpers import DATA, read
 
 MAIN = "fristpruefung.bpmn"
 FORM = "pruefen.json"
@@ -14,8 +14,8 @@ VALID = read(MAIN)
 HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
 BODY = VALID.removeprefix(HEADER)
 assert BODY != VALID
-MIWG = next(p / "shared" / "conformance" / "miwg" for p in Path(__file__).resolve().parents
-            if (p / "shared" / "conformance" / "miwg").is_dir())
+#: copies of the MIWG reference models unsupported() sends (tests/data/miwg/README.md)
+MIWG = DATA / "miwg"
 
 
 def _with_doctype(doctype: str, reference: str = "&x;", header: str = HEADER) -> str:

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from .conftest import LVR_CHILD, assert_german, counts, login, token_for
+from ..helpers import LVR_CHILD, assert_german, counts, login, token_for
 
 VALID = {"entscheidung": "bewilligt", "entschieden_am": "2026-11-20", "begruendung": "Bedarf belegt."}
 #: (what is wrong, form values) for Task_Entscheiden (required: entscheidung, entschieden_am)

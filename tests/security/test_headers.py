@@ -3,35 +3,26 @@ of a page or API answer with case or person data in a browser or proxy cache, st
 still cached, and the public API documentation as a pinned decision."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from webapp import create_app
 from webapp.config import load
 from webapp.demo import PERSONS
 
-from .conftest import CONFIG, LVR_CHILD, LWL_CHILD, login, token_for
+from ..helpers import LVR_CHILD, LWL_CHILD, TEST_CONFIG, login, token_for
 
 HSTS = "max-age=31536000; includeSubDomains"
 
 
 def test_hsts_is_on_in_production_and_off_in_test():
     assert load({"ENV_NAME": "production", "CLOCK": "system", "SECRET_KEY": "geheim"})["HSTS"] is True
-    assert load(CONFIG)["HSTS"] is False                  # plain http on localhost stays usable
-    assert load({**CONFIG, "HSTS": True})["HSTS"] is True
+    assert load(TEST_CONFIG)["HSTS"] is False                  # plain http on localhost stays usable
+    assert load({**TEST_CONFIG, "HSTS": True})["HSTS"] is True
 
 
-def test_hsts_header_is_sent_when_configured(sqlite_template, tmp_path, shared_app):
-    path = tmp_path / "hsts.db"
-    shutil.copy(sqlite_template, path)
-    app = create_app({**CONFIG, "DATABASE_URL": f"sqlite:///{path}", "HSTS": True})
-    try:
-        client = app.test_client()
-        for url in ("/anmelden", "/static/app.css", "/api/v1/health", "/api/v1/cases"):
-            assert client.get(url).headers.get("Strict-Transport-Security") == HSTS, url
-    finally:
-        app.extensions["workflows"].store.dispose()
+def test_hsts_header_is_sent_when_configured(make_app, shared_app):
+    client = make_app(HSTS=True).test_client()
+    for url in ("/anmelden", "/static/app.css", "/api/v1/health", "/api/v1/cases"):
+        assert client.get(url).headers.get("Strict-Transport-Security") == HSTS, url
     assert "Strict-Transport-Security" not in shared_app.test_client().get("/anmelden").headers
 
 

@@ -16,9 +16,8 @@ from lxml import etree
 
 from workflows.domain import ModelError
 
-from ..conftest import OWNER
+from ..helpers import OWNER, assert_german, counts, dump, login, token_for
 from . import hostile
-from .conftest import assert_german, counts, dump, login, token_for
 
 SECRET = "GEHEIM-INHALT-4711-aus-der-Datei"
 #: generous bounds for a 2-core machine: a billion laughs would take minutes and gigabytes

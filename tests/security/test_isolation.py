@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import LVR_CHILD, LWL_CHILD, login, token_for
+from ..helpers import LVR_CHILD, LWL_CHILD, login, token_for
 
 #: (page or API address, roles that must see LVR's child there: the positive control)
 READS = [

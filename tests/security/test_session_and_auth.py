@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,14 +13,13 @@ import pytest
 import sqlalchemy as sa
 
 import webapp.auth as auth
-from webapp import create_app
 from webapp.config import ConfigError, load
 from webapp.demo import DEMO_PASSWORD
 from workflows import store as tables
 from workflows.clock import SimulationState
 
-from .conftest import CONFIG, NOW, counts, csrf_token, login, token_for
-from .test_access_matrix import PAGES, _fill
+from ..helpers import DEMO_NOW, SECURITY_DEMO, TEST_CONFIG, counts, csrf_token, login, token_for
+from .matrix import PAGES, fill
 
 IDS = {"bk": "LVR-FF-2026-0104", "task": "00000000-0000-0000-0000-000000000000", "doc": "1",
        "pid": "antrag_komplexleistung", "vid": "1"}
@@ -36,12 +34,9 @@ def test_session_cookie_is_httponly_and_samesite(shared_app):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie   # test: plain HTTP
 
 
-def test_production_cookies_are_secure(demo_file, tmp_path, monkeypatch):
-    path = tmp_path / "prod.db"
-    shutil.copy(demo_file, path)
+def test_production_cookies_are_secure(make_app, monkeypatch):
     monkeypatch.delenv("FF_CLOCK", raising=False)
-    app = create_app({"ENV_NAME": "production", "SECRET_KEY": "produktiv-geheim", "CLOCK": "system",
-                      "DATABASE_URL": f"sqlite:///{path}"})
+    app = make_app(*SECURITY_DEMO, ENV_NAME="production", SECRET_KEY="produktiv-geheim", CLOCK="system")
     client = app.test_client()
     token = csrf_token(client.get("/anmelden", base_url="https://localhost").get_data(as_text=True))
     response = client.post("/anmelden", base_url="https://localhost", headers={"Referer": "https://localhost/anmelden"},
@@ -50,7 +45,6 @@ def test_production_cookies_are_secure(demo_file, tmp_path, monkeypatch):
     assert response.status_code == 302
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    app.extensions["workflows"].store.dispose()
 
 
 def test_every_state_changing_page_route_needs_the_csrf_token(shared_app):
@@ -61,8 +55,8 @@ def test_every_state_changing_page_route_needs_the_csrf_token(shared_app):
     before, refused = counts(shared_app), []
     for method, rule in sorted(routes):
         body = PAGES[(method, rule)].body
-        data = dict(_fill(body, IDS, "paula.prozess")) if isinstance(body, dict) else {}
-        response = client.open(_fill(PAGES[(method, rule)].path, IDS, "paula.prozess"), method=method, data=data)
+        data = dict(fill(body, IDS, "paula.prozess")) if isinstance(body, dict) else {}
+        response = client.open(fill(PAGES[(method, rule)].path, IDS, "paula.prozess"), method=method, data=data)
         if response.status_code != 400 or "Sicherheitsmerkmal fehlt" not in response.get_data(as_text=True):
             refused.append(f"{method} {rule}: {response.status_code}")
     assert refused == []
@@ -148,9 +142,9 @@ def test_login_is_rate_limited_per_address(app):
 
 
 def _at(app, delta: timedelta) -> None:
-    """Move the (frozen) simulation clock to NOW + delta; nothing sleeps."""
+    """Move the (frozen) simulation clock to DEMO_NOW + delta; nothing sleeps."""
     workflows = app.extensions["workflows"]
-    workflows.store.save_simulation(SimulationState(NOW + delta, datetime.now(timezone.utc), True))
+    workflows.store.save_simulation(SimulationState(DEMO_NOW + delta, datetime.now(timezone.utc), True))
     workflows.clock.invalidate()
 
 
@@ -231,14 +225,14 @@ def test_a_session_ends_after_its_lifetime_even_when_used(app):
 
 
 def test_session_limits_come_from_the_environment(monkeypatch):
-    assert (load(CONFIG)["SESSION_IDLE_MINUTES"], load(CONFIG)["SESSION_MAX_HOURS"]) == (30, 10)
+    assert (load(TEST_CONFIG)["SESSION_IDLE_MINUTES"], load(TEST_CONFIG)["SESSION_MAX_HOURS"]) == (30, 10)
     monkeypatch.setenv("FF_SESSION_IDLE_MINUTES", "15")
     monkeypatch.setenv("FF_SESSION_MAX_HOURS", "8")
-    assert (load(CONFIG)["SESSION_IDLE_MINUTES"], load(CONFIG)["SESSION_MAX_HOURS"]) == (15, 8)
+    assert (load(TEST_CONFIG)["SESSION_IDLE_MINUTES"], load(TEST_CONFIG)["SESSION_MAX_HOURS"]) == (15, 8)
     for name, value in (("FF_SESSION_IDLE_MINUTES", "0"), ("FF_SESSION_MAX_HOURS", "zehn")):
         monkeypatch.setenv(name, value)
         with pytest.raises(ConfigError, match=name):
-            load(CONFIG)
+            load(TEST_CONFIG)
         monkeypatch.setenv(name, "5")
 
 
@@ -332,7 +326,7 @@ def test_failures_from_many_addresses_slow_the_user_down_without_locking(app):
 
 
 def test_the_delay_grows_to_at_most_five_minutes():
-    from webapp.auth import throttle
+    from workflows import login_throttle as throttle
     delays = [throttle.user_delay(n).total_seconds() for n in (0, 10, 11, 12, 13, 18, 19, 1000)]
     assert delays == [0, 0, 2, 4, 8, 256, 300, 300]
 

@@ -1,33 +1,17 @@
 """The thin web layer: login, CSRF, start page, health, configuration rules and CLI."""
 import re
-import shutil
 
 import pytest
 
-from webapp import create_app
-from webapp.auth import hash_password
 from webapp.config import ConfigError, load
 
-from ..conftest import PARTIES_LVR, SYSTEM, read
+from ..helpers import CASEWORKER, PARTIES_LVR, SYSTEM, csrf_token, read
 
 
 @pytest.fixture
-def app(tmp_path, sqlite_template):
-    path = tmp_path / "app.db"
-    shutil.copy(sqlite_template, path)
-    app = create_app({"ENV_NAME": "test", "DATABASE_URL": f"sqlite:///{path}", "CLOCK": "simulation",
-                      "SECRET_KEY": "test-geheimnis"})
-    store = app.extensions["workflows"].store
-    with store.transaction() as conn:
-        store.add_user(conn, username="sabine", display_name="Sabine Sachbearbeiterin",
-                       password_hash=hash_password("richtig-langes-passwort"), organisation="LVR",
-                       groups=["EGH-Sachbearbeitung"])
-    yield app
-    store.dispose()
-
-
-def csrf_token(page: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', page).group(1)
+def app_content() -> tuple:
+    """The `app` of these tests has one user, "sabine" (EGH-Sachbearbeitung of LVR)."""
+    return CASEWORKER
 
 
 def login(client, password="richtig-langes-passwort"):
@@ -116,11 +100,8 @@ def test_cli_users_create_and_clock(app):
     assert runner.invoke(args=["clock", "reset"]).exit_code == 0
 
 
-def test_clock_commands_refused_with_system_clock(tmp_path, sqlite_template):
-    path = tmp_path / "sys.db"
-    shutil.copy(sqlite_template, path)
-    app = create_app({"ENV_NAME": "test", "DATABASE_URL": f"sqlite:///{path}", "CLOCK": "system",
-                      "SECRET_KEY": "x"})
+def test_clock_commands_refused_with_system_clock(make_app):
+    app = make_app(CLOCK="system")
     result = app.test_cli_runner().invoke(args=["clock", "set", "2027-01-04"])
     assert result.exit_code != 0 and "ausgeschaltet" in result.output
 

@@ -1,38 +1,16 @@
 """Board pages: access, CSV export (Excel-friendly), iCalendar feed, figures with chart."""
 import csv
 import io
-import shutil
 
 import pytest
 
-from webapp import create_app
-from workflows.clock import BERLIN, SimulationState
-
-from datetime import datetime, timezone
-
-from .test_app import csrf_token
+from ..helpers import DEMO, client_for, csrf_token
 
 
 @pytest.fixture
-def app(tmp_path, sqlite_template):
-    path = tmp_path / "board.db"
-    shutil.copy(sqlite_template, path)
-    app = create_app({"ENV_NAME": "test", "DATABASE_URL": f"sqlite:///{path}", "CLOCK": "simulation",
-                      "SECRET_KEY": "x"})
-    store = app.extensions["workflows"].store
-    store.save_simulation(SimulationState(datetime(2026, 11, 23, 9, tzinfo=BERLIN), datetime.now(timezone.utc), True))
-    assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
-    yield app
-    store.dispose()
-
-
-def client_for(app, username):
-    client = app.test_client()
-    token = csrf_token(client.get("/anmelden").get_data(as_text=True))
-    response = client.post("/anmelden", data={"csrf_token": token, "username": username,
-                                              "password": "demo-passwort-2026"})
-    assert response.status_code == 302
-    return client
+def app_content() -> tuple:
+    """The `app` of these tests holds the demo (simulation clock frozen at 23.11.2026 09:00)."""
+    return DEMO
 
 
 def test_board_is_for_leitung_only(app):

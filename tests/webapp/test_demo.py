@@ -1,19 +1,13 @@
 """`flask demo load`: users of every role, the models of bpmn/, cases in several stages."""
-import shutil
-
 import sqlalchemy as sa
 
-from webapp import create_app
 from webapp.demo import CASES, USERS
 from workflows.domain import LANES, PROCESS_OWNERS
 from workflows.store import instances, model_versions, open_tasks
 
 
-def test_demo_load_is_complete_and_idempotent(tmp_path, sqlite_template):
-    path = tmp_path / "demo.db"
-    shutil.copy(sqlite_template, path)
-    app = create_app({"ENV_NAME": "demo", "DATABASE_URL": f"sqlite:///{path}", "CLOCK": "simulation",
-                      "SECRET_KEY": "x"})
+def test_demo_load_is_complete_and_idempotent(make_app):
+    app = make_app(ENV_NAME="demo")
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo", "load"])
     assert first.exit_code == 0, first.output
@@ -36,9 +30,7 @@ def test_demo_load_is_complete_and_idempotent(tmp_path, sqlite_template):
     assert {"Leistungserbringer", "Krankenkasse", "EGH-Sachbearbeitung"} <= {lane for *_x, lane in tasks}
 
 
-def test_demo_is_refused_in_production(tmp_path, sqlite_template):
-    path = tmp_path / "prod.db"
-    shutil.copy(sqlite_template, path)
-    app = create_app({"ENV_NAME": "production", "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "x"})
+def test_demo_is_refused_in_production(make_app):
+    app = make_app(ENV_NAME="production", CLOCK="system")
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code != 0 and "Produktivbetrieb" in result.output

@@ -9,13 +9,18 @@ from webapp import create_app
 from webapp.config import ConfigError
 from webapp.demo import PERSONS
 
-from .test_app import csrf_token
-from .test_board_pages import app, client_for  # noqa: F401  (fixture and login helper)
+from ..helpers import DEMO, KIND, OWNER, PARTIES_LVR, SACHBEARBEITUNG_LVR, client_for, csrf_token, finish, read
 
 CHILD = "LVR-FF-2026-0104"
 
 
-def test_case_file_shows_the_child_and_lists_accesses_apart(app):  # noqa: F811
+@pytest.fixture
+def app_content() -> tuple:
+    """The `app` of these tests holds the demo (simulation clock frozen at 23.11.2026 09:00)."""
+    return DEMO
+
+
+def test_case_file_shows_the_child_and_lists_accesses_apart(app):
     page = client_for(app, "sabine.lvr").get(f"/akten/{CHILD}").get_data(as_text=True)
     child = PERSONS[CHILD]
     assert f"{child['kind_vorname']} {child['kind_nachname']}, geboren am 19.03.2022" in page
@@ -28,7 +33,7 @@ def test_case_file_shows_the_child_and_lists_accesses_apart(app):  # noqa: F811
     assert 'id="person"' not in anerkennung and 'id="zugriffe"' not in anerkennung
 
 
-def test_correcting_the_address_needs_csrf_and_valid_data(app):  # noqa: F811
+def test_correcting_the_address_needs_csrf_and_valid_data(app):
     client = client_for(app, "sabine.lvr")
     form = {**PERSONS[CHILD], "strasse": "Neue Gasse 4"}
     assert client.post(f"/akten/{CHILD}/person", data=form).status_code == 400          # no token
@@ -45,7 +50,7 @@ def test_correcting_the_address_needs_csrf_and_valid_data(app):  # noqa: F811
     assert other.post(f"/akten/{CHILD}/person", data={**form, "csrf_token": token}).status_code == 404
 
 
-def test_only_administration_downloads_an_export(app):  # noqa: F811
+def test_only_administration_downloads_an_export(app):
     for role in ("sabine.lvr", "lena.leitung", "paula.prozess"):
         client = client_for(app, role)
         assert client.get("/datenschutz/").status_code == 403, role
@@ -69,7 +74,7 @@ def test_only_administration_downloads_an_export(app):  # noqa: F811
     assert "keine Personendaten gespeichert" in missing.get_data(as_text=True)
 
 
-def test_cli_export_and_purge_in_german(app, tmp_path):  # noqa: F811
+def test_cli_export_and_purge_in_german(app, tmp_path):
     runner = app.test_cli_runner()
     target = tmp_path / "auskunft.json"
     result = runner.invoke(args=["privacy", "export", "--aktenzeichen", CHILD, "-o", str(target)])
@@ -91,17 +96,12 @@ def test_retention_period_is_checked(value, monkeypatch):
         create_app({"ENV_NAME": "test", "DATABASE_URL": "sqlite://", "SECRET_KEY": "x"})
 
 
-def test_cli_purge_deletes_after_the_period_and_says_so(tmp_path, sqlite_template):
-    import shutil
+def test_cli_purge_deletes_after_the_period_and_says_so(make_app):
     from datetime import datetime, timedelta, timezone
 
     from workflows.clock import BERLIN, SimulationState
 
-    from ..conftest import OWNER, PARTIES_LVR, SACHBEARBEITUNG_LVR, read
-    from ..workflows.test_privacy import KIND, finish
-    shutil.copy(sqlite_template, tmp_path / "p.db")
-    small = create_app({"ENV_NAME": "test", "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}", "CLOCK": "simulation",
-                      "SECRET_KEY": "x", "RETENTION_DAYS": 30})
+    small = make_app(RETENTION_DAYS=30)
     services, start = small.extensions["workflows"], datetime(2026, 5, 4, 9, tzinfo=BERLIN)
 
     def at(moment):

@@ -9,7 +9,7 @@ from workflows.domain import Actor, Forbidden
 from workflows.fristen import berechne
 from workflows.worker import run_once
 
-from ..conftest import LEITUNG_LVR, OWNER, PARTIES_LVR, SACHBEARBEITUNG_LVR, SYSTEM
+from ..helpers import LEITUNG_LVR, OWNER, PARTIES_LVR, SACHBEARBEITUNG_LVR, SYSTEM
 
 EINGANG = "2026-01-03"       # + 3 months: 03.04.2026 (Karfreitag) -> shifted to Tue 07.04.2026
 LEITUNG_LWL = Actor("lutz.lwl", frozenset({"Leitung"}), "LWL")

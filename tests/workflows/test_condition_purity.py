@@ -10,7 +10,7 @@ from lxml import etree
 from workflows import engine, scripting
 from workflows.domain import ModelError, ScriptError
 
-from ..conftest import read
+from ..helpers import read
 
 BPMN_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "bpmn")
 

@@ -6,14 +6,7 @@ import pytest
 
 from workflows.domain import ModelError
 
-from ..conftest import BPMN_DIR, OWNER
-
-#: shared/ lies beside the repository (CI and developers' machines)
-MIWG = next((p / "shared" / "conformance" / "miwg" for p in Path(__file__).resolve().parents
-             if (p / "shared" / "conformance" / "miwg").is_dir()), Path("shared/conformance/miwg"))
-MIWG_FILES = sorted(MIWG.glob("*.bpmn"))
-#: files the MIWG models import (C.9.0 and C.9.2 call processes of C.9.1)
-IMPORTS = {"C.9.0.bpmn": ["C.9.1.bpmn"], "C.9.2.bpmn": ["C.9.1.bpmn"]}
+from ..helpers import BPMN_DIR, IMPORTS, MIWG, MIWG_FILES, OWNER
 
 
 def _files(directory: Path, name: str, extra=()) -> dict[str, str]:

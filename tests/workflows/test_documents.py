@@ -5,7 +5,7 @@ from workflows.documents import check_document
 from workflows.domain import InvalidInput
 from workflows.services import NewDocument
 
-from ..conftest import PARTIES_LVR, SACHBEARBEITUNG_LVR, SYSTEM, count_rows
+from ..helpers import PARTIES_LVR, SACHBEARBEITUNG_LVR, SYSTEM, count_rows
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 DOCX = b"PK\x03\x04" + b"\x00" * 40

@@ -7,7 +7,7 @@ from workflows import clock, engine, fristen
 from workflows.clock import BERLIN, FixedClock
 from workflows.domain import AwaitedEvent, Conflict, DeadlineStatus, ModelError, NotFound, ScriptError
 
-from ..conftest import read
+from ..helpers import read
 
 
 def model(name: str) -> engine.ProcessModel:

@@ -11,7 +11,7 @@ from workflows import store as tables
 from workflows.domain import CaseFailed, Forbidden, InvalidInput
 from workflows.worker import run_once
 
-from ..conftest import LEITUNG_LVR, OWNER, PARTIES_LVR, SACHBEARBEITUNG_LVR, count_rows
+from ..helpers import LEITUNG_LVR, OWNER, PARTIES_LVR, SACHBEARBEITUNG_LVR, count_rows
 
 TIMER_THEN_TASK = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="http://example.org/t">

@@ -8,11 +8,12 @@ import time
 
 import pytest
 
-from workflows import casedata, formlimits, schemaforms
+from webapp.forms import fields
+from workflows import casedata, formlimits, forms
 from workflows import store as tables
 from workflows.domain import InvalidInput, ModelError
 
-from ..conftest import OWNER, PARTIES_LVR, SACHBEARBEITUNG_LVR, count_rows, read
+from ..helpers import OWNER, PARTIES_LVR, SACHBEARBEITUNG_LVR, count_rows, read
 
 #: Python's re needs about 10 s for 28 characters of this and doubles with each one more
 REDOS = "^(a|a)+$"
@@ -26,21 +27,21 @@ def test_a_backtracking_pattern_is_matched_in_linear_time():
     schema = _form(pattern=REDOS)
     hostile = "a" * 40 + "b"                # with re: hours; the test times out against the old code
     started = time.process_time()
-    errors = schemaforms.validate(schema, {"angabe": hostile})
+    errors = forms.validate(schema, {"angabe": hostile})
     assert time.process_time() - started < 1.0
     assert errors == {"angabe": "Die Eingabe im Feld „Angabe“ hat nicht das erwartete Format."}
-    assert schemaforms.validate(schema, {"angabe": "a" * 40}) == {}
+    assert forms.validate(schema, {"angabe": "a" * 40}) == {}
 
 
 def test_patterns_keep_their_meaning():
     schema = _form(pattern="^[0-9]{5}$")
-    assert schemaforms.validate(schema, {"angabe": "50667"}) == {}
-    assert "angabe" in schemaforms.validate(schema, {"angabe": "5066"})
+    assert forms.validate(schema, {"angabe": "50667"}) == {}
+    assert "angabe" in forms.validate(schema, {"angabe": "5066"})
     # JSON Schema patterns are ECMA-262: \d means 0-9 (Python's re would accept Arabic digits)
-    assert "angabe" in schemaforms.validate(_form(pattern=r"^\d+$"), {"angabe": "٣٤"})
+    assert "angabe" in forms.validate(_form(pattern=r"^\d+$"), {"angabe": "٣٤"})
     table = {"type": "object", "properties": {"kitas": {"type": "array", "title": "Kitas", "items": {
         "type": "object", "properties": {"plz": {"type": "string", "title": "PLZ", "pattern": "^[0-9]{5}$"}}}}}}
-    assert "kitas" in schemaforms.validate(table, {"kitas": [{"plz": "abc"}]})
+    assert "kitas" in forms.validate(table, {"kitas": [{"plz": "abc"}]})
 
 
 @pytest.mark.parametrize("pattern, what", [
@@ -51,7 +52,7 @@ def test_patterns_keep_their_meaning():
 ])
 def test_patterns_re2_cannot_run_are_refused(pattern, what):
     with pytest.raises(ValueError, match="kann nicht sicher geprüft werden") as caught:
-        schemaforms.check_schema(_form(pattern=pattern))
+        forms.check_schema(_form(pattern=pattern))
     assert "properties/angabe" in str(caught.value), what
 
 
@@ -59,9 +60,9 @@ def test_patterns_in_nested_schemas_and_pattern_properties_are_checked():
     nested = {"type": "object", "properties": {"liste": {"type": "array", "items": {"type": "string",
                                                                                      "pattern": r"(x)\1"}}}}
     with pytest.raises(ValueError, match="properties/liste/items"):
-        schemaforms.check_schema(nested)
+        forms.check_schema(nested)
     with pytest.raises(ValueError, match="patternProperties"):
-        schemaforms.check_schema({"type": "object", "patternProperties": {"^(a|a)+$": {"type": "string"}},
+        forms.check_schema({"type": "object", "patternProperties": {"^(a|a)+$": {"type": "string"}},
                                   "properties": {}})
 
 
@@ -76,23 +77,23 @@ def test_deploy_refuses_a_form_with_a_backreference(services):
 
 def test_a_field_without_max_length_takes_ten_thousand_characters():
     schema = _form()
-    assert schemaforms.validate(schema, {"angabe": "x" * formlimits.MAX_FIELD_TEXT}) == {}
-    assert schemaforms.validate(schema, {"angabe": "x" * (formlimits.MAX_FIELD_TEXT + 1)}) == {
+    assert forms.validate(schema, {"angabe": "x" * formlimits.MAX_FIELD_TEXT}) == {}
+    assert forms.validate(schema, {"angabe": "x" * (formlimits.MAX_FIELD_TEXT + 1)}) == {
         "angabe": "Bitte geben Sie höchstens 10.000 Zeichen ein."}
-    [field] = schemaforms.fields(schema)
+    [field] = fields(schema)
     assert field.attrs["maxlength"] == 10_000          # the browser stops there too
     lines = {"type": "object", "properties": {"punkte": {"type": "array", "title": "Punkte",
                                                          "items": {"type": "string"}}}}
-    assert "punkte" in schemaforms.validate(lines, {"punkte": ["kurz", "y" * 10_001]})
+    assert "punkte" in forms.validate(lines, {"punkte": ["kurz", "y" * 10_001]})
 
 
 def test_a_declared_max_length_counts_and_has_a_ceiling():
-    assert schemaforms.validate(_form(maxLength=4000), {"angabe": "x" * 4001}) == {
+    assert forms.validate(_form(maxLength=4000), {"angabe": "x" * 4001}) == {
         "angabe": "Bitte geben Sie höchstens 4.000 Zeichen ein."}
-    assert schemaforms.validate(_form(maxLength=50_000), {"angabe": "x" * 50_000}) == {}
-    schemaforms.check_schema(_form(maxLength=formlimits.MAX_FIELD_CEILING))
+    assert forms.validate(_form(maxLength=50_000), {"angabe": "x" * 50_000}) == {}
+    forms.check_schema(_form(maxLength=formlimits.MAX_FIELD_CEILING))
     with pytest.raises(ValueError, match="höchstens 100.000 Zeichen"):
-        schemaforms.check_schema(_form(maxLength=formlimits.MAX_FIELD_CEILING + 1))
+        forms.check_schema(_form(maxLength=formlimits.MAX_FIELD_CEILING + 1))
 
 
 def test_the_bounded_schema_leaves_the_original_alone():

@@ -6,7 +6,7 @@ import pytest
 from workflows.domain import InvalidInput, NotFound
 from workflows.services import NewDocument
 
-from ..conftest import (ANBIETER, KOLLEGE_LVR, PARTIES_LVR, SACHBEARBEITUNG_LVR, SACHBEARBEITUNG_LWL,
+from ..helpers import (ANBIETER, KOLLEGE_LVR, PARTIES_LVR, SACHBEARBEITUNG_LVR, SACHBEARBEITUNG_LWL,
                         SYSTEM, count_rows)
 from workflows import store as tables
 

@@ -13,7 +13,7 @@ from workflows.notifications import SmtpMailer
 from workflows.store import notifications
 from workflows.worker import notify, run_once
 
-from ..conftest import KOLLEGE_LVR, PARTIES_LVR, SYSTEM, count_rows
+from ..helpers import KOLLEGE_LVR, PARTIES_LVR, SYSTEM, count_rows
 
 
 class Inbox:

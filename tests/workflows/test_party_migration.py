@@ -11,7 +11,7 @@ from alembic import command
 from workflows import store as tables
 from workflows.domain import Actor, Conflict, Forbidden, InvalidInput
 
-from ..conftest import PARTIES_LVR, SACHBEARBEITUNG_LVR, SACHBEARBEITUNG_LWL, SYSTEM, read
+from ..helpers import PARTIES_LVR, SACHBEARBEITUNG_LVR, SACHBEARBEITUNG_LWL, SYSTEM, read
 
 
 def _as_before_the_fix(store, key: str) -> None:

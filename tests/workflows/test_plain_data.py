@@ -8,7 +8,7 @@ from workflows import casedata, engine
 from workflows import store as tables
 from workflows.domain import InvalidInput, ScriptError
 
-from ..conftest import OWNER, PARTIES_LVR, SACHBEARBEITUNG_LVR, count_rows, read
+from ..helpers import OWNER, PARTIES_LVR, SACHBEARBEITUNG_LVR, count_rows, read, script_model
 
 #: What an attacker sends: SpiffWorkflow's registry would build a BpmnWorkflow (with an
 #: unrestricted script engine) or a datetime from these.
@@ -24,29 +24,6 @@ def _plain(value) -> bool:
     return value is None or isinstance(value, (str, int, float, bool))
 
 
-def _script_model(script: str, process: str = "skript_daten") -> str:
-    script = script.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="http://example.org/t">
-  <bpmn:process id="{process}" name="Skriptdaten" isExecutable="true">
-    <bpmn:laneSet id="ls"><bpmn:lane id="l" name="EGH-Sachbearbeitung">
-      <bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>erfassen</bpmn:flowNodeRef>
-      <bpmn:flowNodeRef>rechnen</bpmn:flowNodeRef><bpmn:flowNodeRef>pruefen</bpmn:flowNodeRef><bpmn:flowNodeRef>end</bpmn:flowNodeRef>
-    </bpmn:lane></bpmn:laneSet>
-    <bpmn:startEvent id="start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="erfassen" name="Erfassen"><bpmn:incoming>f0</bpmn:incoming><bpmn:outgoing>f1</bpmn:outgoing></bpmn:userTask>
-    <bpmn:scriptTask id="rechnen" name="Rechnen"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
-      <bpmn:script>{script}</bpmn:script></bpmn:scriptTask>
-    <bpmn:userTask id="pruefen" name="Prüfen"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
-    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="erfassen"/>
-    <bpmn:sequenceFlow id="f1" sourceRef="erfassen" targetRef="rechnen"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="rechnen" targetRef="pruefen"/>
-    <bpmn:sequenceFlow id="f3" sourceRef="pruefen" targetRef="end"/>
-  </bpmn:process>
-</bpmn:definitions>"""
-
-
 def _start(services, data, key="LVR-2026-0100"):
     return services.start_case("skript_daten", key, data, SACHBEARBEITUNG_LVR, parties=PARTIES_LVR)
 
@@ -57,7 +34,7 @@ def _complete_open(services, key, data):
 
 
 def test_typename_in_start_and_completion_data_stays_a_dict(services):
-    services.deploy_model({"s.bpmn": _script_model("summe = 1")}, OWNER)
+    services.deploy_model({"s.bpmn": script_model("summe = 1")}, OWNER)
     _start(services, {"antrag": HOSTILE, "liste": [DATETIME, {"~typename": "x"}]})
     _complete_open(services, "LVR-2026-0100", {"nachweis": {"innen": HOSTILE}})
     data = services.case("LVR-2026-0100", SACHBEARBEITUNG_LVR)["data"]
@@ -71,7 +48,7 @@ def test_typename_in_start_and_completion_data_stays_a_dict(services):
 
 
 def test_typename_built_by_a_script_stays_a_dict(services):
-    services.deploy_model({"s.bpmn": _script_model(
+    services.deploy_model({"s.bpmn": script_model(
         'ergebnis = {"typename": "BpmnWorkflow", "spec": "x", "tasks": {}}\n'
         'zeit = {"typename": "datetime", "value": "2026-01-01T00:00:00"}')}, OWNER)
     _start(services, {})
@@ -114,7 +91,7 @@ def test_typename_in_signal_and_message_payloads_stays_a_dict(services):
     ("wert = float('nan')", "NaN"),
 ])
 def test_script_values_that_cannot_round_trip_are_refused_before_saving(services, script, message):
-    services.deploy_model({"s.bpmn": _script_model(script)}, OWNER)
+    services.deploy_model({"s.bpmn": script_model(script)}, OWNER)
     ref = _start(services, {})
     with pytest.raises(ScriptError, match=message) as raised:
         _complete_open(services, "LVR-2026-0100", {})
@@ -125,7 +102,7 @@ def test_script_values_that_cannot_round_trip_are_refused_before_saving(services
 
 
 def test_deeply_nested_start_data_is_refused_and_nothing_stored(services):
-    services.deploy_model({"s.bpmn": _script_model("summe = 1")}, OWNER)
+    services.deploy_model({"s.bpmn": script_model("summe = 1")}, OWNER)
     deep = "x"
     for _ in range(300):
         deep = {"a": deep}
@@ -148,7 +125,7 @@ def test_escape_round_trip_and_refusals():
 def test_old_cases_with_registry_markers_load_as_plain_data(services):
     """A case saved before this change (data passed the registry unescaped) still loads; a
     `typename` dict in it is not revived."""
-    services.deploy_model({"s.bpmn": _script_model("summe = 1")}, OWNER)
+    services.deploy_model({"s.bpmn": script_model("summe = 1")}, OWNER)
     _start(services, {"alt": "x"})
     with services.store.transaction() as conn:
         row = conn.execute(tables.instances.select()).one()

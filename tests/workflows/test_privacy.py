@@ -16,23 +16,11 @@ from workflows.services import NewDocument
 from workflows.worker import purge as daily_purge
 from workflows.worker import run_once
 
-from ..conftest import PARTIES_LVR, SACHBEARBEITUNG_LVR, SACHBEARBEITUNG_LWL, SYSTEM, count_rows
+from ..helpers import KIND, PARTIES_LVR, SACHBEARBEITUNG_LVR, SACHBEARBEITUNG_LWL, SYSTEM, count_rows, finish
 
 ADMIN = Actor("dora.datenschutz", frozenset({ADMINS}), None)
-#: names that appear nowhere else in the code base or the models
-KIND = {"kind_vorname": "Xaveria", "kind_nachname": "Quellenreuther", "kind_geburtsdatum": "2023-06-01",
-        "erziehungsberechtigte": "Ottokar Quellenreuther", "strasse": "Zypressenpfad 17", "plz": "50733",
-        "ort": "Köln-Nippes"}
+#: the parts of helpers.KIND (names that appear nowhere else in the code base or the models)
 SECRETS = ("Xaveria", "Quellenreuther", "Zypressenpfad", "50733", "Nippes", "2023-06-01", "01.06.2023")
-
-
-def finish(services, key, actor=SACHBEARBEITUNG_LVR):
-    """Complete every task of a fuenf_schritte case (all in the EGH lane)."""
-    while True:
-        tasks = [t for t in services.inbox(actor) if t["business_key"] == key]
-        if not tasks:
-            return
-        services.complete_task(tasks[0]["task_id"], {}, actor)
 
 
 @pytest.fixture
@@ -66,7 +54,7 @@ def test_a_childs_identity_appears_in_no_table_but_persons(services, deploy, clo
     services.update_person("LVR-P-1", {**KIND, "strasse": "Zypressenpfad 18"}, SACHBEARBEITUNG_LVR)
     services.add_document("LVR-P-1", NewDocument("FuB.pdf", "application/pdf", b"%PDF-1.4 Befund"),
                           SACHBEARBEITUNG_LVR)
-    privacy.export_person(services, services.case("LVR-P-1", SACHBEARBEITUNG_LVR)["person"]["id"], ADMIN)
+    services.export_person(services.case("LVR-P-1", SACHBEARBEITUNG_LVR)["person"]["id"], ADMIN)
     clock.set(datetime(2026, 3, 30, 8, tzinfo=BERLIN))
     assert services.queue_daily_digests() == 1
     clock.set(datetime(2026, 4, 4, 8, tzinfo=BERLIN))
@@ -179,12 +167,12 @@ def test_only_administration_exports_and_the_export_has_everything(five, clock):
     person_id = five.case("P-1", SACHBEARBEITUNG_LVR)["person"]["id"]
     for actor in (SACHBEARBEITUNG_LVR, Actor("paula", frozenset({"Prozessverantwortliche"}), None)):
         with pytest.raises(Forbidden, match="Administration"):
-            privacy.export_person(five, person_id, actor)
+            five.export_person(person_id, actor)
         with pytest.raises(Forbidden):
-            privacy.person_of_case(five, "P-1", actor)
+            five.person_of_case("P-1", actor)
     assert audit(five.store, action="daten_exportiert") == []
-    assert privacy.person_of_case(five, "P-2", ADMIN) == person_id
-    export = json.loads(privacy.export_json(privacy.export_person(five, person_id, ADMIN)))
+    assert five.person_of_case("P-2", ADMIN) == person_id
+    export = json.loads(privacy.export_json(five.export_person(person_id, ADMIN)))
     assert export["person"]["kind_nachname"] == "Quellenreuther" and export["person"]["kind_geburtsdatum"] == "2023-06-01"
     assert [c["aktenzeichen"] for c in export["vorgaenge"]] == ["P-1", "P-2"]          # not the other child
     first = export["vorgaenge"][0]
@@ -197,10 +185,10 @@ def test_only_administration_exports_and_the_export_has_everything(five, clock):
     assert [(e["actor"], e["business_key"]) for e in audit(five.store, action="daten_exportiert")] == [
         ("dora.datenschutz", "P-1"), ("dora.datenschutz", "P-2")]
     with pytest.raises(NotFound):
-        privacy.person_of_case(five, "P-3", ADMIN)
+        five.person_of_case("P-3", ADMIN)
     five.start_case("fuenf_schritte", "A-2", {}, SACHBEARBEITUNG_LVR, parties=PARTIES_LVR)
     with pytest.raises(NotFound, match="keine Personendaten"):
-        privacy.person_of_case(five, "A-2", ADMIN)
+        five.person_of_case("A-2", ADMIN)
 
 
 # --- deletion run (Art. 17 DSGVO, § 84 SGB X) ----------------------------------------------------------
@@ -224,11 +212,11 @@ def test_the_deletion_run_removes_closed_old_cases_and_keeps_only_the_audit_mark
     finish(five, "NEU-1")                                                   # closed, but recently
     clock.advance(timedelta(days=70))                                       # ALT-*: 370 days, NEU-1: 70
 
-    dry = privacy.purge(five, 365, dry_run=True)
+    dry = five.purge_closed_cases(365, dry_run=True)
     assert sorted(dry.cases) == ["ALT-1", "ALT-2"] and count_rows(store, tables.instances) == 4
-    result = privacy.purge(five, 365)
+    result = five.purge_closed_cases(365)
     assert sorted(result.cases) == ["ALT-1", "ALT-2"] and result.persons == 1        # ALT-2's child stays
-    assert privacy.purge(five, 365).cases == []                                       # nothing left to do
+    assert five.purge_closed_cases(365).cases == []                                       # nothing left to do
 
     with store.read() as conn:
         assert set(conn.execute(sa.select(tables.instances.c.business_key)).scalars()) == {"OFFEN-1", "NEU-1"}
@@ -273,7 +261,7 @@ def test_the_worker_runs_the_deletion_once_a_day(five, clock, store):
 
 def test_retention_period_must_be_positive(five):
     with pytest.raises(InvalidInput, match="mindestens einen Tag"):
-        privacy.purge(five, 0)
+        five.purge_closed_cases(0)
 
 
 def test_migration_0004_down_and_up_keeps_the_cases(five, store):

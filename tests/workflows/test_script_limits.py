@@ -6,7 +6,7 @@ from workflows import engine, scripting
 from workflows.domain import ModelError, ScriptError
 from workflows.script_limits import limits
 
-from ..conftest import read
+from ..helpers import read
 
 
 def run(source: str, **budget) -> dict:

@@ -70,7 +70,7 @@ def test_safe_builtins_have_no_escape_hatches():
 
 def test_budget_applies_inside_the_engine():
     from workflows import engine
-    from ..conftest import read
+    from ..helpers import read
     source = read("fuenf_schritte.bpmn").replace(
         '<bpmn:userTask id="t1" name="Antrag erfassen">', '<bpmn:scriptTask id="t1" name="Rechnen">').replace(
         '<bpmn:outgoing>f1</bpmn:outgoing></bpmn:userTask>',

@@ -8,7 +8,7 @@ from workflows import store as tables
 from workflows.domain import CaseStatus, Conflict, Forbidden, InvalidInput, ModelError, NotFound
 from workflows.worker import run_once, seconds_until_next
 
-from ..conftest import (ANBIETER, KOLLEGE_LVR, LEITUNG_LVR, OWNER, PARTIES_LVR, SACHBEARBEITUNG_LVR,
+from ..helpers import (ANBIETER, KOLLEGE_LVR, LEITUNG_LVR, OWNER, PARTIES_LVR, SACHBEARBEITUNG_LVR,
                         SACHBEARBEITUNG_LWL, SYSTEM, count_rows, read)
 
 

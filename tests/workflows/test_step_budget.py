@@ -43,7 +43,7 @@ RECURSIVE = HEAD + """<bpmn:process id="selbst" isExecutable="true">
 
 
 def test_a_gateway_loop_of_scripts_is_stopped_by_the_step_budget(monkeypatch):
-    monkeypatch.setattr(engine, "MAX_STEP_TASKS", 300)          # the real bound, reached sooner
+    monkeypatch.setattr(engine.bounds, "MAX_STEP_TASKS", 300)          # the real bound, reached sooner
     model = engine.parse_model({"s.bpmn": SCRIPT_LOOP.replace('"n" in dir()', "n is not None")
                                 .replace("n = n + 1 if n is not None else 1", "n = n + 1")})
     started = time.monotonic()

@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from workflows.domain import Conflict
 from workflows.store import audit_events, metadata, open_tasks
 
-from ..conftest import PARTIES_LVR, SYSTEM
+from ..helpers import PARTIES_LVR, SYSTEM
 
 
 def test_migrations_build_exactly_the_declared_schema(store):

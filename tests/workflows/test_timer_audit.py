@@ -6,7 +6,7 @@ from datetime import timedelta
 from workflows import consistency
 from workflows.worker import run_once
 
-from ..conftest import ANBIETER, PARTIES_LVR, SACHBEARBEITUNG_LVR, SYSTEM
+from ..helpers import ANBIETER, PARTIES_LVR, SACHBEARBEITUNG_LVR, SYSTEM
 
 
 def _timer_events(services, key):

@@ -9,7 +9,7 @@ from workflows import store as tables
 from workflows.domain import ModelError, ScriptError
 from workflows.worker import run_once
 
-from ..conftest import OWNER, PARTIES_LVR, SACHBEARBEITUNG_LVR, count_rows
+from ..helpers import OWNER, PARTIES_LVR, SACHBEARBEITUNG_LVR, count_rows
 
 
 def _model(cycle: str, date: str = 'termin["timer"]') -> str:
@@ -81,15 +81,15 @@ def test_timer_values_that_are_no_sane_moment_are_refused(services, clock, termi
 def test_a_case_has_at_most_200_deadlines_with_identifier_keys(services):
     """One script must not register thousands of deadlines (they would flood the board), and a
     deadline key (it reaches the CSV and iCalendar exports) is an identifier."""
-    from .test_plain_data import _script_model
-    services.deploy_model({"s.bpmn": _script_model(
+    from ..helpers import script_model
+    services.deploy_model({"s.bpmn": script_model(
         'for i in range(250):\n    frist(f"f{i}", "sgb9-14-zustaendigkeit", "2026-03-02")')}, OWNER)
     services.start_case("skript_daten", "F-1", {}, SACHBEARBEITUNG_LVR, parties=PARTIES_LVR)
     [task] = services.case("F-1", SACHBEARBEITUNG_LVR)["open_tasks"]
     with pytest.raises(ScriptError, match="höchstens 200 Fristen"):
         services.complete_task(task["task_id"], {}, SACHBEARBEITUNG_LVR)
     assert count_rows(services.store, tables.deadlines) == 0
-    services.deploy_model({"s.bpmn": _script_model(
+    services.deploy_model({"s.bpmn": script_model(
         'frist("a\\r\\nBEGIN:VEVENT", "sgb9-14-zustaendigkeit", "2026-03-02")')}, OWNER)
     services.start_case("skript_daten", "F-2", {}, SACHBEARBEITUNG_LVR, parties=PARTIES_LVR)
     [task] = services.case("F-2", SACHBEARBEITUNG_LVR)["open_tasks"]

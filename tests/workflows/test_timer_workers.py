@@ -10,7 +10,7 @@ from workflows.services import Workflows
 from workflows.store import Store, audit_events, pending_timers
 from workflows.worker import run_once
 
-from ..conftest import LEITUNG_LVR, PARTIES_LVR, SYSTEM, count_rows
+from ..helpers import LEITUNG_LVR, PARTIES_LVR, SYSTEM, count_rows
 
 CASES = 40
 

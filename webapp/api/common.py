@@ -46,7 +46,7 @@ def before_request():
     request.max_content_length = MAX_REQUEST_BYTES
     view = current_app.view_functions.get(request.endpoint)
     if not getattr(view, "_api_public", False):
-        g.api_actor, g.api_token = tokens.authenticate(services().store, request.headers.get("Authorization"))
+        g.api_actor, g.api_token = tokens.authenticate(services(), request.headers.get("Authorization"))
     if any(isinstance(v, str) and "\x00" in v for v in (request.view_args or {}).values()):
         flask_smorest.abort(404, message="Diese Adresse gibt es in der API nicht.")
     kind = getattr(view, "_api_accepts", None)

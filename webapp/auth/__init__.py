@@ -1,7 +1,8 @@
 """Login and logout; users come from the store, passwords are hashed (scrypt).
 
 Sessions end on the server's word (sessions.py), the login redirects only to this site
-(redirects.py) and guessing is slowed down per address without locking users out (throttle.py).
+(redirects.py) and guessing is slowed down per address without locking users out
+(workflows.login_throttle, applied by the use case accounts.log_in).
 """
 from __future__ import annotations
 
@@ -14,18 +15,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from workflows.domain import ADMINS, PROCESS_OWNERS, Actor
+from workflows.domain import Actor
 
-from .. import login_manager
-from . import redirects, sessions, throttle
+from .. import login_manager, services
+from . import redirects, sessions
 
 bp = Blueprint("auth", __name__)
 bp.before_app_request(sessions.enforce)
 
-
-def _now():
-    from .. import services
-    return services().clock.now()
 
 # Compared against when the user does not exist, so both cases take the same time.
 _DUMMY_HASH = generate_password_hash("kein-benutzer")
@@ -42,26 +39,12 @@ class User(UserMixin):
         return self.username
 
     @property
-    def sees_board(self) -> bool:
-        """Supervisors and process owners see the deadline board."""
-        return bool({"Leitung", PROCESS_OWNERS, ADMINS} & set(self.groups))
-
-    @property
-    def is_process_owner(self) -> bool:
-        return PROCESS_OWNERS in self.groups
-
-    @property
     def actor(self) -> Actor:
         return Actor(self.username, frozenset(self.groups), self.organisation)
 
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password)
-
-
-def _store():
-    from .. import services
-    return services().store
 
 
 def _user(row: dict) -> User:
@@ -72,10 +55,8 @@ def _user(row: dict) -> User:
 def load_user(username: str) -> User | None:
     """The session's user, unless deactivated or the session ended (logout on some device,
     new password: the session version was raised)."""
-    store = _store()
-    with store.read() as conn:
-        row = store.user(conn, username)
-    if row is None or not row["active"] or not sessions.is_current(row):
+    row = services().session_user(username)
+    if row is None or not sessions.is_current(row):
         return None
     return _user(row)
 
@@ -93,24 +74,15 @@ def login():
         return redirect(url_for("home.index"))
     form, status = LoginForm(), 200
     if form.validate_on_submit():
-        store, username = _store(), form.username.data.strip()
-        address = request.remote_addr or "unbekannt"
-        now = _now()
-        with store.read() as conn:
-            failed = store.failed_logins(conn, username=username, address=address, since=now - throttle.WINDOW)
-            row = store.user(conn, username)
-        refused = throttle.refusal(failed, now)
-        if refused:
-            message, seconds = refused
+        outcome = services().log_in(form.username.data.strip(), request.remote_addr or "unbekannt",
+                                    lambda stored: check_password_hash(stored or _DUMMY_HASH, form.password.data))
+        if outcome.refused:
+            message, seconds = outcome.refused
             flash(message, "error")
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(seconds)}
-        valid = check_password_hash(row["password_hash"] if row else _DUMMY_HASH, form.password.data)
-        success = bool(row and row["active"] and valid)
-        with store.transaction() as conn:
-            store.record_login(conn, username=username, address=address, at=now, success=success)
-        if success:
-            sessions.start(row, now)
-            login_user(_user(row))
+        if outcome.user:
+            sessions.start(outcome.user, services().now())
+            login_user(_user(outcome.user))
             return redirect(redirects.safe_next(request.args.get("next")) or url_for("home.index"))
         flash("Benutzername oder Passwort ist falsch.", "error")
         status = 401
@@ -123,9 +95,7 @@ def login():
 @login_required
 def logout():
     """Ends every session of the user, on every device (a copied cookie included)."""
-    store = _store()
-    with store.transaction() as conn:
-        store.end_sessions(conn, current_user.username)
+    services().end_sessions(current_user.username)
     sessions.forget()
     flash("Sie wurden abgemeldet – auf allen Geräten: jede Sitzung Ihres Kontos ist beendet.", "info")
     return redirect(url_for("auth.login"))

@@ -47,7 +47,7 @@ def enforce():
     if "_user_id" not in session or request.path.startswith("/api/"):
         return None
     from .. import services
-    now, config = services().clock.now().timestamp(), current_app.config
+    now, config = services().now().timestamp(), current_app.config
     if (now - session.get(SEEN, 0) > config["SESSION_IDLE_MINUTES"] * 60
             or now - session.get(STARTED, 0) > config["SESSION_MAX_HOURS"] * 3600):
         message = EXPIRED

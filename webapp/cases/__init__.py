@@ -8,9 +8,8 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
                    send_from_directory, url_for)
 from flask_login import current_user, login_required
 
-from workflows import clock as clock_module
 from workflows import privacy
-from workflows.domain import Conflict, InvalidInput
+from workflows.domain import CHILD_PROCEDURES, Conflict, InvalidInput
 from workflows.services import NewDocument
 
 from .. import services
@@ -36,23 +35,18 @@ ACTIONS = {
 #: the parties a process owner may fill in for a case that lacks them
 PARTY_FIELDS = ("egh", "krankenkasse", "leistungserbringer")
 
-#: process ids whose cases are about a child: the case file offers to record the child
-CHILD_PROCESSES = {"antrag_komplexleistung"}
-
-
 @bp.route("/akten/<business_key>")
 @login_required
 def show(business_key: str):
     workflows = services()
     case = workflows.case(business_key, current_user.actor)
-    with clock_module.using(workflows.clock):
-        today = clock_module.today()
+    today = workflows.today()
     active = [t["name"] for t in case["open_tasks"]]
     steps, _accesses = privacy.split_history(case["history"])
     return render_template("cases/show.html", case=case, today=today, actions=ACTIONS, active=active,
                            timeline=case_timeline(case["deadlines"], today), steps=steps,
                            person_fields=privacy.PERSON_FIELDS,
-                           child_case=case["person"] is not None or case["process_id"] in CHILD_PROCESSES)
+                           child_case=case["person"] is not None or case["process_id"] in CHILD_PROCEDURES)
 
 
 @bp.route("/akten/<business_key>/diagramm.bpmn")

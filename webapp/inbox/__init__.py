@@ -4,13 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from workflows import clock as clock_module
 from workflows.domain import Conflict, InvalidInput, NotFound
+from workflows.forms import form_title
 from workflows.services import NewDocument
 
-from workflows import schemaforms
-
-from .. import services
+from .. import forms, services
 
 bp = Blueprint("inbox", __name__, url_prefix="/aufgaben")
 
@@ -28,8 +26,7 @@ def index():
     tasks, total = workflows.inbox_page(
         current_user.actor, mine=mine, process_id=args.get("verfahren"), due=args.get("faellig"),
         soon_days=soon_days, organisation=args.get("organisation"), search=args.get("suche"), page=page)
-    with clock_module.using(workflows.clock):
-        today = clock_module.today()
+    today = workflows.today()
     return render_template("inbox/index.html", tasks=tasks, total=total, page=page, per_page=25,
                            mine=mine, today=today, soon_days=soon_days, due_filters=DUE_FILTERS,
                            procedures=workflows.procedures())
@@ -46,12 +43,12 @@ def task(task_id: str):
 def complete(task_id: str):
     workflows = services()
     try:
-        view = workflows.task_view(task_id, current_user.actor)
+        view = workflows.task_form(task_id, current_user.actor)      # the workflow is loaded once, below
     except NotFound as err:                 # someone else was first
         flash(f"{err.message} Ihre Eingaben wurden nicht gespeichert.", "error")
         return redirect(url_for("inbox.index"))
     schema = view["schema"] or {"type": "object", "properties": {}}
-    parsed = schemaforms.parse(schema, request.form, request.files)
+    parsed = forms.parse(schema, request.form, request.files)
     if parsed.errors:
         return _task_page(task_id, errors=parsed.errors, raw=request.form, status=422)
     documents = [NewDocument(upload.filename, upload.mimetype, upload.read(), field)
@@ -102,8 +99,8 @@ def _task_page(task_id: str, errors=None, raw=None, status: int = 200):
     schema = view["schema"] or {"type": "object", "properties": {}}
     if not isinstance(schema, dict):
         abort(500)
-    fields = schemaforms.fields(schema, view["data"], errors, raw)
+    fields = forms.fields(schema, view["data"], errors, raw)
     return render_template("inbox/task.html", view=view, task=view["task"], fields=fields,
-                           form_title=schemaforms.form_title(schema) if view["schema"] else view["task"]["title"],
+                           form_title=form_title(schema) if view["schema"] else view["task"]["title"],
                            form_error=(errors or {}).get(""), colleagues=workflows.colleagues(task_id, current_user.actor),
                            multipart=any(f.kind == "file" for f in fields)), status

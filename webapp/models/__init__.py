@@ -10,6 +10,7 @@ from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_
                    send_from_directory, url_for)
 from flask_login import current_user, login_required
 
+from workflows import policy
 from workflows.domain import DomainError, Forbidden, InvalidInput, ModelError, NotFound
 
 from .. import services
@@ -45,6 +46,10 @@ EMPTY_DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,120}\.(bpmn|json)$")
 
 
+def _owners_only() -> None:
+    policy.require(policy.may_deploy(current_user.actor), "Nur Prozessverantwortliche dürfen Modelle verwalten.")
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -55,7 +60,7 @@ def index():
 @bp.route("/<process_id>/editor")
 @login_required
 def editor(process_id: str | None = None):
-    services().model_overview(current_user.actor)          # process owners only
+    _owners_only()
     return render_template("models/editor.html", process_id=process_id)
 
 
@@ -68,7 +73,7 @@ def source(process_id: str):
 @bp.route("/neu/quelle.json")
 @login_required
 def new_source():
-    services().model_overview(current_user.actor)
+    _owners_only()
     return jsonify({"process_id": None, "version": None, "main": "neues_verfahren.bpmn",
                     "xml": EMPTY_DIAGRAM.replace("{pid}", "neues_verfahren"), "forms": {}, "others": {}})
 
@@ -177,7 +182,7 @@ def test_run(process_id: str):
 @bp.route("/<process_id>/<int:version_id>/modell.bpmn")
 @login_required
 def download(process_id: str, version_id: int):
-    services().model_overview(current_user.actor)
+    _owners_only()
     response = Response(services().model_xml(version_id), mimetype="application/xml")
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", process_id)
     response.headers["Content-Disposition"] = f'attachment; filename="{safe}.bpmn"'

@@ -13,9 +13,9 @@ from jinja2 import Environment, FileSystemLoader
 from jsonschema import Draft202012Validator
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from workflows import schemaforms as sf
-from workflows.schemaforms import (MSG_DATE, MSG_ENUM, MSG_INTEGER, MSG_NUMBER, MSG_REQUIRED, Field, Option,
-                                ParsedForm, check_schema, fields, form_title, load_schema, parse)
+from webapp.forms import TABLE_BLANK_ROWS, Field, Option, ParsedForm, fields, parse
+from workflows.forms import (KINDS, MSG_DATE, MSG_ENUM, MSG_INTEGER, MSG_NUMBER, MSG_REQUIRED, check_schema,
+                             form_title, load_schema)
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN_DIR = ROOT / "bpmn"
@@ -103,7 +103,7 @@ def test_every_bpmn_form_loads_renders_and_accepts_a_valid_submission(path):
     assert [f.name for f in shown] == list(schema["properties"])
     for f, (name, prop) in zip(shown, schema["properties"].items()):
         assert f.label == prop["title"] and f.label != name
-        assert f.kind in sf.KINDS
+        assert f.kind in KINDS
         assert f.required == (name in schema.get("required", []))
         if f.kind in ("radio", "select", "checkboxes"):
             assert f.options and all(o.label for o in f.options)
@@ -572,7 +572,7 @@ def test_table_prefill_offers_blank_rows():
     data = {"uebergangsfristen": [{"voraussetzung": "Personal", "erfuellen_bis": "2026-06-30"}]}
     f = {f.name: f for f in fields(table_schema(), data=data)}["uebergangsfristen"]
     assert [c.label for c in f.columns] == ["Voraussetzung (z. B. § 3 Nr. 2 Personal)", "Zu erfüllen bis"]
-    assert len(f.rows) == 1 + sf.TABLE_BLANK_ROWS
+    assert len(f.rows) == 1 + TABLE_BLANK_ROWS
     assert [c.value for c in f.rows[0]] == ["Personal", "30.06.2026"]
     assert f.rows[0][1].name == "uebergangsfristen-0-erfuellen_bis"
     assert all(c.value == "" for c in f.rows[1])
