@@ -41,7 +41,7 @@ def fill(store: Store, rows: int) -> None:
             conn.execute(instances.insert(), [dict(
                 id=n + 1, business_key=f"B-{n:07d}", process_id="bench", model_version_id=version, title="Bench",
                 parties=json.dumps({"egh": "LVR" if n % 2 else "LWL", "krankenkasse": "AOK Rheinland/Hamburg"}),
-                status="running", workflow_json="{}", version=1, index_digest="{}", created_at=now,
+                status="running", workflow_json="{}", version=1, index_fingerprint="{}", created_at=now,
                 updated_at=now) for n in batch])
             conn.execute(case_parties.insert(), [dict(instance_id=n + 1, party=party, organisation=org)
                                                  for n in batch for party, org in

@@ -5,13 +5,9 @@ German numbers and dates: workflows/notation.py. This module turns the field spe
 for the macro `render_fields` in templates/_form_fields.html (HTML attributes, hints, values
 shown again after an error) and request.form / request.files back into JSON-ready task data:
 
-    schema = load_schema(path)                     # workflows.forms; raises ValueError (German)
-    result = parse(schema, request.form, request.files)
-    if result.errors:
-        page(fields(schema, errors=result.errors, raw=request.form), form_error=result.errors.get(""))
-    else:
-        complete_task(result.data, result.uploads)
-    ... page(fields(schema, data=task.data)) to show a form prefilled with the current task data
+    result = parse(schema, request.form, request.files, validate=False)   # the use case validates
+    if result.errors: page(fields(schema, errors=result.errors, raw=request.form))
+    else: complete_task(result.data, result.uploads)   # its errors: cells keyed by result.rows
 """
 from __future__ import annotations
 
@@ -90,6 +86,7 @@ class ParsedForm:
     data: dict[str, Any]
     errors: dict[str, str]
     uploads: dict[str, Any]
+    rows: dict[str, list[int]] = dc_field(default_factory=dict)    # table -> submitted row index per data row
 
     @property
     def ok(self) -> bool:
@@ -255,7 +252,7 @@ def _file_label(stored: Any) -> str:
 # --------------------------------------------------------------------------- parsing
 
 def parse(schema: dict, form: Mapping, files: Mapping | None = None, *,
-          current: Mapping | None = None) -> ParsedForm:
+          current: Mapping | None = None, validate: bool = True) -> ParsedForm:
     """Convert and validate a submitted form. Never raises on user input.
 
     `current` (optional): the task data so far; a file field that already holds an upload there
@@ -297,8 +294,9 @@ def parse(schema: dict, form: Mapping, files: Mapping | None = None, *,
         elif value is not _MISSING:
             data[spec.name] = check[spec.name] = value
 
-    collect_errors(schema, specs, check, rows, errors)
-    return ParsedForm(data=data, errors=errors, uploads=uploads)
+    if validate:        # off when the use case validates (the web completion): once per request
+        collect_errors(schema, specs, check, rows, errors)
+    return ParsedForm(data=data, errors=errors, uploads=uploads, rows=rows)
 
 
 def _getlist(form: Mapping, key: str) -> list[Any]:

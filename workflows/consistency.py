@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from . import engine
 from .domain import CaseStatus, task_organisation
-from .store import InstanceRow, Store, awaited_events, deadlines, digest, index_rows, open_tasks, pending_timers
+from .store import InstanceRow, Store, awaited_events, deadlines, fingerprint, index_rows, open_tasks, pending_timers
 from .usecases import kernel
 from .usecases.context import Context
 
@@ -80,8 +80,8 @@ def check_case(ctx: Context, conn: sa.Connection, row: InstanceRow) -> list[Prob
         waiting = engine.waiting_steps(workflow) if row.status == CaseStatus.COMPLETED.value else []
         if waiting:
             problems.append("Der Vorgang gilt als abgeschlossen, wartet aber noch auf: " + ", ".join(waiting) + ".")
-        if row.index_digest != digest(expected):
-            problems.append("Die Prüfsumme der Indextabellen (index_digest) passt nicht zum Workflow.")
+        if row.index_fingerprint != fingerprint(expected):
+            problems.append("Die Prüfsumme der Indextabellen (index_fingerprint) passt nicht zum Workflow.")
         problems += _index_problems(ctx.store, conn, row, expected)
     elif row.status == CaseStatus.ERROR.value:
         # a failed case keeps the index of its last good step; before revision 0005 it lost its timers

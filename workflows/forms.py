@@ -326,7 +326,9 @@ def validate(schema: dict, data: Mapping[str, Any], uploaded: set[str] | frozens
     errors = {name: "Dieses Feld gibt es im Formular nicht." for name in data if name not in known}
     check = {k: v for k, v in data.items() if k in known}
     check.update({name: UPLOADED for name in uploaded if name in known})
-    collect_errors(schema, specs, check, {}, errors)
+    rows = {s.name: list(range(len(check[s.name]))) for s in specs     # a cell as "<table>-<data row>-<column>"
+            if s.kind == "table" and isinstance(check.get(s.name), list)}
+    collect_errors(schema, specs, check, rows, errors)
     return errors
 
 

@@ -87,3 +87,32 @@ def test_bescheid_without_the_guardians_address_is_refused(case, clock):
                                                   "bescheid_versandt_am": "2026-12-17"})
     [doc] = case.case(KEY, SACHBEARBEITUNG_LVR)["documents"]
     assert doc["kind"] == "bescheid"
+
+
+def test_the_bescheid_is_rendered_outside_the_write_transaction(case, clock, monkeypatch):
+    """Rendering a PDF takes a while (WeasyPrint): it happens before the step takes the case's
+    write lock, and the step reuses it (issue 14)."""
+    from contextlib import contextmanager
+
+    from workflows import bescheid
+    bis_zur_entscheidung(case, clock)
+    at(clock, date(2026, 12, 17))
+    complete(case, SACHBEARBEITUNG_LVR, ENTSCHEIDEN, {"entscheidung": "bewilligt", "entschieden_am": "2026-12-16"})
+    writing, rendered_while = [], []
+    real_transaction, real_pdf = case.store.transaction, bescheid.bescheid_pdf
+
+    @contextmanager
+    def transaction():
+        writing.append(True)
+        try:
+            with real_transaction() as conn:
+                yield conn
+        finally:
+            writing.pop()
+
+    monkeypatch.setattr(case.store, "transaction", transaction)
+    monkeypatch.setattr(bescheid, "bescheid_pdf", lambda c: rendered_while.append(bool(writing)) or real_pdf(c))
+    complete(case, SACHBEARBEITUNG_LVR, BESCHEID, {"bescheid_datum": "2026-12-17", "bescheid_versandt_am": "2026-12-17"})
+    assert rendered_while == [False]
+    [doc] = case.case(KEY, SACHBEARBEITUNG_LVR)["documents"]
+    assert doc["kind"] == "bescheid"

@@ -1,5 +1,5 @@
 """The consistency check finds nothing in consistent cases and names the case of every
-deliberately broken index row, audit event, status or digest."""
+deliberately broken index row, audit event, status or index fingerprint."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -104,7 +104,7 @@ def test_an_audit_event_for_a_step_the_workflow_never_took_is_found(store, servi
 def test_status_digest_and_claim_disagreements_are_found(store, services, deploy, clock):
     _cases(services, deploy, clock)
     _execute(store, instances.update().where(instances.c.business_key == "LVR-K-4").values(status="completed"))
-    _execute(store, instances.update().where(instances.c.business_key == "LVR-K-3").values(index_digest="{}"))
+    _execute(store, instances.update().where(instances.c.business_key == "LVR-K-3").values(index_fingerprint="{}"))
     _execute(store, open_tasks.update().where(open_tasks.c.business_key == "LVR-K-1").values(claimed_by=None))
     problems = {str(p) for p in consistency.check_all(services)}
     assert "LVR-K-4: Zustand ist „completed“, laut Workflow aber „running“." in problems

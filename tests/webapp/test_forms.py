@@ -750,3 +750,17 @@ def test_rendering_tables_with_cell_errors():
 def test_error_summary_is_empty_without_errors():
     assert "error-summary" not in render(fields(KIND_SCHEMA), summary=True)
     assert "Formfehler" in render(fields(KIND_SCHEMA), summary=True, form_error="Formfehler")
+
+
+def test_a_use_case_error_in_a_table_cell_lands_on_the_row_the_user_filled_in():
+    """The web completion validates once, in the use case (issue 14): the use case names a cell
+    by its data row, the page by the submitted row, skipping blank rows in between."""
+    from webapp.inbox import _form_keys
+    from workflows.forms import validate as validate_data
+    schema = {"type": "object", "properties": {"kitas": {"type": "array", "title": "Kitas", "items": {
+        "type": "object", "properties": {"plz": {"type": "string", "title": "PLZ", "pattern": "^[0-9]{5}$"}}}}}}
+    parsed = parse(schema, MultiDict({"kitas-0-plz": "50667", "kitas-2-plz": "abc"}), validate=False)
+    assert parsed.errors == {} and parsed.rows == {"kitas": [0, 2]}
+    errors = validate_data(schema, parsed.data)
+    assert list(errors) == ["kitas-1-plz"]
+    assert list(_form_keys(errors, parsed.rows)) == ["kitas-2-plz"]

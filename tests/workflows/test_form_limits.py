@@ -41,7 +41,7 @@ def test_patterns_keep_their_meaning():
     assert "angabe" in forms.validate(_form(pattern=r"^\d+$"), {"angabe": "٣٤"})
     table = {"type": "object", "properties": {"kitas": {"type": "array", "title": "Kitas", "items": {
         "type": "object", "properties": {"plz": {"type": "string", "title": "PLZ", "pattern": "^[0-9]{5}$"}}}}}}
-    assert "kitas" in forms.validate(table, {"kitas": [{"plz": "abc"}]})
+    assert "kitas-0-plz" in forms.validate(table, {"kitas": [{"plz": "abc"}]})      # the cell, by data row
 
 
 @pytest.mark.parametrize("pattern, what", [

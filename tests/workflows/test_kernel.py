@@ -72,7 +72,7 @@ def setup():
     workflow = engine.start(model, {})
     row = InstanceRow(id=7, business_key="LVR-1", process_id="fuenf_schritte", model_version_id=1, title="T",
                       parties={"egh": "LVR"}, status=CaseStatus.RUNNING.value, error=None,
-                      workflow_json=engine.dumps(workflow), version=1, index_digest={}, created_at=NOW,
+                      workflow_json=engine.dumps(workflow), version=1, index_fingerprint={}, created_at=NOW,
                       updated_at=NOW)
     store.rows[7] = row
     return ctx, store, row

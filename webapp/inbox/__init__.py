@@ -48,7 +48,7 @@ def complete(task_id: str):
         flash(f"{err.message} Ihre Eingaben wurden nicht gespeichert.", "error")
         return redirect(url_for("inbox.index"))
     schema = view["schema"] or {"type": "object", "properties": {}}
-    parsed = forms.parse(schema, request.form, request.files)
+    parsed = forms.parse(schema, request.form, request.files, validate=False)     # complete_task validates
     if parsed.errors:
         return _task_page(task_id, errors=parsed.errors, raw=request.form, status=422)
     documents = [NewDocument(upload.filename, upload.mimetype, upload.read(), field)
@@ -57,7 +57,7 @@ def complete(task_id: str):
         workflows.complete_task(task_id, parsed.data, current_user.actor, documents)
     except InvalidInput as err:
         errors = err.details.get("fields") or {err.details.get("field", ""): err.message}
-        return _task_page(task_id, errors=errors, raw=request.form, status=422)
+        return _task_page(task_id, errors=_form_keys(errors, parsed.rows), raw=request.form, status=422)
     except (Conflict, NotFound) as err:
         flash(f"{err.message} Ihre Eingaben wurden nicht gespeichert.", "error")
         return redirect(url_for("inbox.index"))
@@ -89,6 +89,18 @@ def hand_over(task_id: str):
     workflows.hand_over_task(task_id, current_user.actor, colleague)
     flash(f"Die Aufgabe wurde an {colleague.username} übergeben.", "info")
     return redirect(url_for("inbox.index"))
+
+
+def _form_keys(errors: dict[str, str], rows: dict[str, list[int]]) -> dict[str, str]:
+    """The use case names a table cell by its data row ("kitas-0-plz"); the form by the row
+    the user filled in (blank rows skipped), so the message lands next to the right cell."""
+    def key(name: str) -> str:
+        table, _, rest = name.partition("-")
+        row, _, column = rest.partition("-")
+        if column and row.isdigit() and int(row) < len(rows.get(table, [])):
+            return f"{table}-{rows[table][int(row)]}-{column}"
+        return name
+    return {key(name): message for name, message in errors.items()}
 
 
 def _task_page(task_id: str, errors=None, raw=None, status: int = 200):

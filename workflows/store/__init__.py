@@ -11,7 +11,7 @@ case list, scheduler) read only the index tables, never the workflow JSON. Works
   db.py          engine, transaction()/read()/snapshot_read(), dialect, Alembic, dispose
   models.py      deployed model versions
   cases.py       the case row: insert, optimistic save, lock, failed state, parties, deletion
-  index.py       index tables: index_rows, digest, write_index, open tasks and claims
+  index.py       index tables: index_rows, fingerprint, write_index, open tasks and claims
   timers.py      due timers (claim with SKIP LOCKED), retries, awaited events
   casefile.py    documents, comments, audit
   persons.py     the child's identity and the guardians' address
@@ -28,7 +28,7 @@ from .accounts import AccountRows
 from .casefile import CaseFileRows
 from .cases import RETRY_FIRST, RETRY_MAX, CaseRows, InstanceRow, unknown_case
 from .db import MIGRATIONS, DbMixin, alembic_config, create_engine, engine_options, upgrade
-from .index import INDEX_TABLES, IndexRows, digest, index_rows
+from .index import INDEX_TABLES, IndexRows, fingerprint, index_rows
 from .models import ModelRows
 from .outbox import OutboxRows
 from .persons import PersonRows
@@ -42,7 +42,7 @@ from .timers import TimerRows
 __all__ = [
     "CLOSED_STATUSES", "INDEX_TABLES", "MIGRATIONS", "RETRY_FIRST", "RETRY_MAX", "InstanceRow", "Store",
     "UTCDateTime", "alembic_config", "api_tokens", "audit_events", "awaited_events", "case_parties",
-    "case_visible", "comments", "create_engine", "engine_options", "deadlines", "digest", "documents", "index_rows", "instances",
+    "case_visible", "comments", "create_engine", "engine_options", "deadlines", "documents", "fingerprint", "index_rows", "instances",
     "login_attempts", "metadata", "model_versions", "notifications", "open_tasks", "pending_timers", "persons",
     "settings", "tasks_of_organisation", "unknown_case", "upgrade", "users", "visible_cases",
 ]

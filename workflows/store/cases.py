@@ -37,7 +37,7 @@ class InstanceRow:
     error: str | None
     workflow_json: str
     version: int
-    index_digest: dict[str, str]
+    index_fingerprint: dict[str, str]
     created_at: datetime
     updated_at: datetime
     person_id: int | None = None
@@ -49,7 +49,7 @@ class InstanceRow:
     def from_row(cls, row) -> "InstanceRow":
         data = dict(row._mapping)
         data["parties"] = json.loads(data["parties"] or "{}")
-        data["index_digest"] = json.loads(data["index_digest"] or "{}")
+        data["index_fingerprint"] = json.loads(data["index_fingerprint"] or "{}")
         return cls(**data)
 
 
@@ -65,7 +65,7 @@ _LOCK_INSTANCE = sa.select(instances.c.id).where(instances.c.id == sa.bindparam(
 _SAVE_INSTANCE = (instances.update()
                   .where(instances.c.id == sa.bindparam("p_id"), instances.c.version == sa.bindparam("p_version"))
                   .values(workflow_json=sa.bindparam("p_json"), status=sa.bindparam("p_status"),
-                          error=sa.bindparam("p_error"), index_digest=sa.bindparam("p_digest"),
+                          error=sa.bindparam("p_error"), index_fingerprint=sa.bindparam("p_fingerprint"),
                           version=instances.c.version + 1, updated_at=sa.bindparam("p_now"),
                           closed_at=sa.bindparam("p_closed"), failed_attempts=0, retry_at=None))
 #: what hangs off a case and goes with it (the audit stays, see `delete_instance`)
@@ -78,7 +78,7 @@ class CaseRows:
     def insert_instance(self, conn: Connection, *, business_key: str, process_id: str,
                         model_version_id: int, title: str, parties: dict[str, str],
                         workflow_json: str, status: CaseStatus, now: datetime,
-                        index_digest: dict[str, str], person_id: int | None = None) -> InstanceRow:
+                        index_fingerprint: dict[str, str], person_id: int | None = None) -> InstanceRow:
         exists = conn.execute(sa.select(instances.c.id).where(instances.c.business_key == business_key)).first()
         if exists:
             raise Conflict(f"Das Aktenzeichen {business_key} ist bereits vergeben.", business_key=business_key)
@@ -86,7 +86,7 @@ class CaseRows:
             new_id = conn.execute(instances.insert().values(
                 business_key=business_key, process_id=process_id, model_version_id=model_version_id,
                 title=title, parties=json.dumps(parties), status=status.value, workflow_json=workflow_json,
-                version=1, index_digest=json.dumps(index_digest), created_at=now,
+                version=1, index_fingerprint=json.dumps(index_fingerprint), created_at=now,
                 updated_at=now, person_id=person_id,
                 closed_at=now if status.value in CLOSED_STATUSES else None)).inserted_primary_key[0]
             if parties:
@@ -129,7 +129,7 @@ class CaseRows:
         return conn.execute(sa.select(sa.func.count()).select_from(instances)).scalar()
 
     def save_instance(self, conn: Connection, row: InstanceRow, *, workflow_json: str,
-                      status: CaseStatus, now: datetime, index_digest: dict[str, str] | None = None,
+                      status: CaseStatus, now: datetime, index_fingerprint: dict[str, str] | None = None,
                       error: str | None = None) -> int:
         """Write the case if nobody else did since `row` was read; returns the new version.
         Reaching a final status sets `closed_at` once (the retention period runs from there)."""
@@ -137,8 +137,8 @@ class CaseRows:
         result = conn.execute(_SAVE_INSTANCE, {
             "p_closed": closed,
             "p_id": row.id, "p_version": row.version, "p_json": workflow_json, "p_status": status.value,
-            "p_error": error, "p_digest": json.dumps(index_digest if index_digest is not None
-                                                     else row.index_digest), "p_now": now})
+            "p_error": error, "p_fingerprint": json.dumps(index_fingerprint if index_fingerprint is not None
+                                                     else row.index_fingerprint), "p_now": now})
         if result.rowcount != 1:
             raise Conflict("Der Vorgang wurde inzwischen von jemand anderem geändert. "
                            "Bitte laden Sie ihn neu.", business_key=row.business_key)
@@ -175,7 +175,7 @@ class CaseRows:
         """End a failed case for good (Leitung): closed, nothing open or waiting any more."""
         conn.execute(instances.update().where(instances.c.id == instance_id)
                      .values(status=CaseStatus.CANCELLED.value, retry_at=None, closed_at=now, updated_at=now,
-                             version=instances.c.version + 1, index_digest="{}"))
+                             version=instances.c.version + 1, index_fingerprint="{}"))
         for table in (open_tasks, pending_timers, awaited_events):
             conn.execute(table.delete().where(table.c.instance_id == instance_id))
 

@@ -2,7 +2,7 @@
 
 They are derived from the workflow on every step (`index_rows`) and written in the same
 transaction as the case row (`write_index`); only tables whose rows changed are rewritten,
-judged by a hash per table kept on the case row (`digest`, `instances.index_digest`). Lists
+judged by a hash per table kept on the case row (`fingerprint`, `instances.index_fingerprint`). Lists
 (inbox, board, case list, timer worker) read only these tables, never the workflow JSON.
 Open tasks keep their creation time and claim across rewrites; claims are compare-and-set.
 """
@@ -46,7 +46,7 @@ def index_rows(snap: CaseSnapshot, organisation_of) -> dict[sa.Table, list[dict]
     }
 
 
-def digest(rows: dict[sa.Table, list[dict]]) -> dict[str, str]:
+def fingerprint(rows: dict[sa.Table, list[dict]]) -> dict[str, str]:
     """A hash per index table of the rows it should hold for the case."""
     return {table.name: hashlib.sha1(repr(values).encode()).hexdigest() for table, values in rows.items()}
 
@@ -68,7 +68,7 @@ class IndexRows:
                     previous: dict[str, str], new: dict[str, str], now: datetime,
                     open_before: list[dict[str, Any]] | None = None) -> None:
         """Make the case's index rows what `rows` says, rewriting only the tables whose
-        digest changed (`previous`: what was last written, {} for a new case).
+        fingerprint changed (`previous`: what was last written, {} for a new case).
 
         Open tasks that stay open keep their creation time and claim (`open_before`: the
         case's open-task rows if the caller has already read them)."""

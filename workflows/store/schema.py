@@ -100,7 +100,7 @@ instances = sa.Table(
     sa.Column("retry_at", UTCDateTime, doc="when the worker tries a failed case's due timers again"),
     sa.Column("workflow_json", sa.Text, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("index_digest", sa.Text, nullable=False, server_default="{}",
+    sa.Column("index_fingerprint", sa.Text, nullable=False, server_default="{}",
               doc="JSON: index table -> hash of the rows last written (unchanged ones are skipped)"),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),

@@ -12,7 +12,7 @@ from typing import Any
 from .. import engine, policy, privacy, texts
 from ..domain import (LANES, PARTY_LABELS, Actor, CaseFailed, CaseRef, CaseStatus, Conflict, DomainError,
                       InvalidInput, Party, parties_of_new_case, task_organisation)
-from ..store import digest, index_rows
+from ..store import fingerprint, index_rows
 from . import kernel
 from .context import Context
 
@@ -52,12 +52,12 @@ def start_case(ctx: Context, process_id: str, business_key: str, data: dict[str,
         workflow = engine.start(model, {**data, "aktenzeichen": business_key})
         snap = engine.snapshot(workflow)
         rows = index_rows(snap, lambda lane: task_organisation(lane, parties))
-        new_digest = digest(rows)
+        new_fingerprint = fingerprint(rows)
         row = ctx.store.insert_instance(
             conn, business_key=business_key, process_id=process_id, model_version_id=version_id,
             title=title or model.name, parties=parties, workflow_json=engine.dumps(workflow), status=snap.status,
-            now=now, index_digest=new_digest, person_id=person_id)
-        ctx.store.write_index(conn, row, rows, previous={}, new=new_digest, now=now)
+            now=now, index_fingerprint=new_fingerprint, person_id=person_id)
+        ctx.store.write_index(conn, row, rows, previous={}, new=new_fingerprint, now=now)
         ctx.store.audit(conn, at=now, actor=actor.username, action="vorgang_angelegt", instance_id=row.id,
                         business_key=business_key,
                         details={"process_id": process_id, "version": version_number, "data": data,

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from .. import clock as clock_module
 from .. import engine, notifications, policy
 from ..domain import Actor, CaseFailed, CaseRef, CaseStatus, Conflict, DomainError, task_organisation
-from ..store import InstanceRow, digest, index_rows, unknown_case
+from ..store import InstanceRow, fingerprint, index_rows, unknown_case
 from .context import Context
 
 log = logging.getLogger(__name__)
@@ -29,12 +29,13 @@ log = logging.getLogger(__name__)
 # --- transactions and failed cases --------------------------------------------------------
 
 @contextmanager
-def transaction(ctx: Context) -> Iterator[tuple[Connection, datetime]]:
-    """One transaction with the context's clock as the source of now. A case that turned out
-    to be broken in it is marked failed afterwards, in a transaction of its own."""
+def transaction(ctx: Context, *, read_only: bool = False) -> Iterator[tuple[Connection, datetime]]:
+    """One transaction (`read_only`: without the write lock) with the context's clock as the
+    source of now. A case that turned out to be broken in it is marked failed afterwards, in a
+    transaction of its own."""
     with clock_module.using(ctx.clock):
         try:
-            with ctx.store.transaction() as conn:
+            with (ctx.store.read() if read_only else ctx.store.transaction()) as conn:
                 yield conn, ctx.clock.now()
         except CaseFailed as failed:
             if not failed.recorded:
@@ -136,10 +137,10 @@ def save(ctx: Context, conn: Connection, row: InstanceRow, workflow, now: dateti
     """Write the workflow under the version check and rewrite the index rows that changed."""
     snap = engine.snapshot(workflow)
     rows = index_rows(snap, lambda lane: task_organisation(lane, row.parties))
-    new_digest = digest(rows)
+    new_fingerprint = fingerprint(rows)
     version = ctx.store.save_instance(conn, row, workflow_json=engine.dumps(workflow), status=snap.status, now=now,
-                                      index_digest=new_digest)
-    ctx.store.write_index(conn, row, rows, previous=row.index_digest, new=new_digest, now=now,
+                                      index_fingerprint=new_fingerprint)
+    ctx.store.write_index(conn, row, rows, previous=row.index_fingerprint, new=new_fingerprint, now=now,
                           open_before=open_before)
     return CaseRef(row.id, row.business_key, row.process_id, snap.status.value, version,
                    [task_ref(t) for t in snap.human_tasks])

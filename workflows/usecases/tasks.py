@@ -112,8 +112,15 @@ def complete_task(ctx: Context, task_id: str, data: dict[str, Any], actor: Actor
     privacy.refuse_identity_in_data(data)
     for document in documents:
         document_rules.check_document(document.name, document.content_type, document.content, document.field)
+    # Load the case and render a letter (PDF, slow) before the write lock; the step below reuses
+    # both unless another step changed the case meanwhile (then they are made again, under it).
+    with kernel.transaction(ctx, read_only=True) as (conn, now):
+        seen = ctx.store.instance(conn, ctx.store.open_task(conn, task_id)["instance_id"])
+        _may_work(actor, ctx.store.open_task(conn, task_id))
+        seen_workflow = kernel.load_for_step(ctx, conn, seen)
+        seen_letter = _letter_for(ctx, conn, seen_workflow, task_id, data, seen, now)
     with kernel.transaction(ctx) as (conn, now):
-        row = ctx.store.instance(conn, ctx.store.open_task(conn, task_id)["instance_id"], for_update=True)
+        row = ctx.store.instance(conn, seen.id, for_update=True)
         # read under the lock: a claim committed meanwhile must be kept (and respected)
         open_before = ctx.store.open_tasks_of_case_of(conn, task_id)
         task = _may_work(actor, next(t for t in open_before if t["task_id"] == task_id))
@@ -130,8 +137,11 @@ def complete_task(ctx: Context, task_id: str, data: dict[str, Any], actor: Actor
                 content=document.content, uploaded_by=actor.username, uploaded_at=now, task_id=task_id)
             if document.field:
                 data[document.field] = {"dokument_id": document_id, "name": document.name}
-        workflow = kernel.load_for_step(ctx, conn, row)
-        letter = _letter_for(ctx, conn, workflow, task_id, data, row, now)
+        if row.version == seen.version:
+            workflow, letter = seen_workflow, seen_letter
+        else:
+            workflow = kernel.load_for_step(ctx, conn, row)
+            letter = _letter_for(ctx, conn, workflow, task_id, data, row, now)
         _, ref = kernel.case_step(ctx, conn, row, now, actor, lambda wf: engine.complete(wf, task_id, data),
                                   workflow=workflow, open_before=open_before, task_id=task_id,
                                   audit=("aufgabe_erledigt", {"aufgabe": task["title"], "data": data}))
