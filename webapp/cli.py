@@ -86,9 +86,9 @@ def _check_password(password: str) -> None:
 def _change_user(username: str, action: str, **changes) -> None:
     """Change a user and end all their web sessions (session version), recorded in the audit
     under the operator's name."""
-    from .privacy_cli import _operator
+    from .privacy_cli import cli_operator
     try:
-        _services().change_user(username, action, _operator().username, **changes)
+        _services().change_user(username, action, cli_operator().username, **changes)
     except DomainError as err:
         raise click.ClickException(err.message) from None
 
@@ -116,9 +116,9 @@ def users_deactivate(username) -> None:
 @click.argument("username")
 def users_unlock(username) -> None:
     """Fehlgeschlagene Anmeldeversuche eines Benutzers löschen, damit er sich sofort wieder anmelden kann."""
-    from .privacy_cli import _operator
+    from .privacy_cli import cli_operator
     try:
-        cleared = _services().unlock_user(username, _operator().username)
+        cleared = _services().unlock_user(username, cli_operator().username)
     except DomainError as err:
         raise click.ClickException(err.message) from None
     click.echo(f"Benutzer {username} entsperrt ({cleared} Fehlversuche gelöscht).")

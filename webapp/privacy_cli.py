@@ -20,7 +20,7 @@ def _services():
     return current_app.extensions["workflows"]
 
 
-def _operator() -> Actor:
+def cli_operator() -> Actor:
     """Who runs the command, as the audit names them (the operating system's user)."""
     try:
         name = getpass.getuser()
@@ -38,7 +38,7 @@ def export(person_id, aktenzeichen, output) -> None:
     """Alles über eine Person als JSON ausgeben (Art. 15 DSGVO, § 83 SGB X); wird im Verlauf vermerkt."""
     if (person_id is None) == (aktenzeichen is None):
         raise click.ClickException("Bitte genau eines angeben: --person oder --aktenzeichen.")
-    services, actor = _services(), _operator()
+    services, actor = _services(), cli_operator()
     try:
         if person_id is None:
             person_id = services.person_of_case(aktenzeichen, actor)
@@ -65,7 +65,7 @@ def purge(dry_run, days) -> None:
     anderer Vorgang auf sie verweist; der Verlauf behält Aktion, Wer, Wann und Aktenzeichen."""
     days = days or current_app.config["RETENTION_DAYS"]
     try:
-        result = _services().purge_closed_cases(days, dry_run=dry_run, actor=_operator().username)
+        result = _services().purge_closed_cases(days, dry_run=dry_run, actor=cli_operator().username)
     except DomainError as err:
         raise click.ClickException(err.message) from None
     cutoff = result.cutoff.astimezone(BERLIN).strftime("%d.%m.%Y")

@@ -27,10 +27,10 @@ from .helpers import (DEADLINE_KEY, DEADLINES_KEY, HELPER_NAMES, MAX_DEADLINES, 
                       field_name_problem)
 from .parsing import (BPMN_NS, MAX_MODEL_BYTES, SPIFF_NS, ProcessModel, deployment_files, main_process_id,
                       parse_model, parse_xml)
-from .parsing import _XML_PARSER as _XML_PARSER
+from .parsing import XML_PARSER as XML_PARSER
 from .running import complete, fire_due_timers, send_message, send_signal, start
 from .serializer import dumps, loads
-from .serializer import _CONFIG as _CONFIG
+from .serializer import CONFIG as CONFIG
 from .tasks import (case_data, deadlines, human_task_states, ready_human_tasks, snapshot, task_data,
                     task_documentation, task_properties, waiting_steps)
 from .versions import diff_case, migrate

@@ -26,7 +26,7 @@ HELPER_NAMES = ("frist", "frist_erfuellt", "frist_entfaellt", "heute")
 RESERVED_NAMES = frozenset(HELPER_NAMES) | frozenset(scripting.SAFE_BUILTINS) | {DEADLINES_KEY}
 
 
-def _helpers(task) -> dict[str, Callable]:
+def script_helpers(task) -> dict[str, Callable]:
     """Functions scripts may call. Deadlines are recorded in the workflow's data so the
     index (and the case file) can list them without running the model."""
     registry = task.workflow.top_workflow.data.setdefault(DEADLINES_KEY, {})

@@ -1,6 +1,6 @@
 """Reading models: untrusted XML, BPMN parsing and validation, what a deployment needs.
 
-`parse_xml` with `_XML_PARSER` is the only XML parse site of the code base
+`parse_xml` with `XML_PARSER` is the only XML parse site of the code base
 (tests/security/test_xml_parse_sites.py). `parse_model` parses BPMN files with SpiffWorkflow's
 parser and XSD validator, translates its messages into German naming element and line, refuses
 recursive call activities and runs the script allow-list over every script, condition and
@@ -27,7 +27,7 @@ from ..domain import ModelError, ScriptError
 #: XML parser for untrusted BPMN: no entities, no network, no DTD, bounded size and depth
 #: (libxml2 refuses more than 256 levels without huge_tree). The only parser of the code
 #: base: tests/security/test_xml_parse_sites.py fails on any other parse call.
-_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                               huge_tree=False, remove_comments=False)
 MAX_MODEL_BYTES = 5 * 1024 * 1024
 #: Encodings in which every ASCII character is its own byte, so the byte checks for
@@ -76,7 +76,7 @@ def parse_xml(content: bytes | str, file_name: str = "model.bpmn"):
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise ModelError("DTDs und Entitäten sind in BPMN-Dateien nicht erlaubt.", file_name=file_name)
     try:
-        root = etree.fromstring(data, parser=_XML_PARSER)
+        root = etree.fromstring(data, parser=XML_PARSER)
     except etree.XMLSyntaxError as err:
         message = next((german for marker, german in _LIMITS if marker in (err.msg or "")),
                        f"Kein wohlgeformtes XML: {err.msg}")
@@ -166,7 +166,7 @@ def parse_model(files: dict[str, bytes | str], process_id: str | None = None) ->
     except SpiffWorkflowException as err:
         raise _model_error(err, None) from None
     except (KeyError, ValueError, AttributeError, TypeError) as err:
-        raise ModelError(f"Das Modell kann nicht ausgeführt werden: {_first_line(err)}") from None
+        raise ModelError(f"Das Modell kann nicht ausgeführt werden: {first_line(err)}") from None
     model = ProcessModel(process_id=process_id, name=spec.description or process_id, spec=spec,
                          subprocess_specs=subprocess_specs, sha256=digest.hexdigest())
     _refuse_recursive_calls(model)
@@ -238,7 +238,7 @@ def _form_of(task_spec) -> str | None:
     return properties.get("formJsonSchemaFilename")
 
 
-def _first_line(err: Exception) -> str:
+def first_line(err: Exception) -> str:
     return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 

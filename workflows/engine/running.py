@@ -1,9 +1,9 @@
 """Running a workflow: the script engine, the step budget and the operations that advance a case.
 
-Every script and condition runs through `_CaseScriptEngine`: checked against the allow-list and
+Every script and condition runs through `CaseScriptEngine`: checked against the allow-list and
 rewritten under the guards (`scripting`), within the limits of `script_limits`, with the
 deadline helpers bound to its task (`helpers`) and timer values checked as they are computed
-(`waits`). Every step (start, completion, event, timer sweep, migration) runs inside `_run`,
+(`waits`). Every step (start, completion, event, timer sweep, migration) runs inside `run_step`,
 which bounds it as a whole (`_StepBudget`) and turns SpiffWorkflow's errors into a ScriptError
 naming the element.
 
@@ -25,10 +25,10 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition, 
 from .. import script_limits, scripting
 from . import bounds
 from ..domain import AwaitedEvent, PendingTimer, ScriptError
-from .helpers import _helpers
-from .parsing import ProcessModel, _first_line
-from .tasks import _ready_human_task
-from .waits import _check_timer_value, _timer_definitions, awaited_events, watching_timers
+from .helpers import script_helpers
+from .parsing import ProcessModel, first_line
+from .tasks import ready_human_task
+from .waits import check_timer_value, timer_definitions, awaited_events, watching_timers
 
 
 # --- scripts ---------------------------------------------------------------------------
@@ -53,26 +53,26 @@ class _CheckedEnvironment(TaskDataEnvironment):
             return super().execute(code, context, external_context)
 
 
-class _CaseScriptEngine(PythonScriptEngine):
+class CaseScriptEngine(PythonScriptEngine):
     """Adds the deadline helpers, bound to the task that runs the script."""
 
     def __init__(self):
         super().__init__(environment=_CheckedEnvironment())
 
     def evaluate(self, task, expression, external_context=None):
-        value = super().evaluate(task, expression, {**_helpers(task), **(external_context or {})})
+        value = super().evaluate(task, expression, {**script_helpers(task), **(external_context or {})})
         if expression == getattr(task.task_spec, "cardinality", None) and \
                 (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= bounds.MAX_INSTANCES):
             raise ScriptError(f"Die Anzahl der Instanzen von Element {task.task_spec.bpmn_id} muss eine Zahl "
                               f"von 0 bis {bounds.MAX_INSTANCES} sein, nicht {str(value)[:20]}.",
                               element_id=task.task_spec.bpmn_id)
-        timer = next((d for d in _timer_definitions(task.task_spec) if d.expression == expression), None)
+        timer = next((d for d in timer_definitions(task.task_spec) if d.expression == expression), None)
         if timer is not None:
-            _check_timer_value(timer, value, getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name)
+            check_timer_value(timer, value, getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name)
         return value
 
     def execute(self, task, script, external_context=None):
-        return super().execute(task, script, {**_helpers(task), **(external_context or {})})
+        return super().execute(task, script, {**script_helpers(task), **(external_context or {})})
 
 
 # --- the step budget ---------------------------------------------------------------------
@@ -108,15 +108,15 @@ def _script_seconds() -> float:
     return seconds
 
 
-def _run_engine(workflow: BpmnWorkflow) -> None:
+def run_engine(workflow: BpmnWorkflow) -> None:
     def steps():
         workflow.refresh_timers()
         budget = _BUDGET.get()
         workflow.do_engine_steps(will_complete_task=budget.task_done if budget else None)
-    _run(steps)
+    run_step(steps)
 
 
-def _run(step: Callable[[], Any]) -> None:
+def run_step(step: Callable[[], Any]) -> None:
     """Run an engine step within the step budget, turning model errors into a ScriptError with
     the element."""
     token = _BUDGET.set(_StepBudget()) if _BUDGET.get() is None else None
@@ -144,7 +144,7 @@ def _run_step(step: Callable[[], Any]) -> None:
         if isinstance(cause, NameError):
             raise ScriptError(f"Unbekannter Name „{cause.name}“ im Skript (Element {element}): weder Feld "
                               "des Vorgangs noch erlaubte Funktion.", element_id=element) from None
-        raise ScriptError(f"Fehler im Modell bei Element {element}: {_first_line(err)}",
+        raise ScriptError(f"Fehler im Modell bei Element {element}: {first_line(err)}",
                           element_id=element) from None
 
 
@@ -152,18 +152,18 @@ def _run_step(step: Callable[[], Any]) -> None:
 
 def start(model: ProcessModel, data: dict[str, Any] | None = None) -> BpmnWorkflow:
     """Create a workflow with `data` as its initial data and run it to its first wait."""
-    workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=_CaseScriptEngine())
+    workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=CaseScriptEngine())
     workflow.task_tree.data.update(data or {})
-    _run_engine(workflow)
+    run_engine(workflow)
     return workflow
 
 
 def complete(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
     """Complete a ready human task with the submitted data and run on to the next wait."""
-    task = _ready_human_task(workflow, task_id)
+    task = ready_human_task(workflow, task_id)
     task.data.update(data)
-    _run(lambda: task.run())
-    _run_engine(workflow)
+    run_step(lambda: task.run())
+    run_engine(workflow)
 
 
 def send_signal(workflow: BpmnWorkflow, name: str, payload: dict[str, Any] | None = None) -> bool:
@@ -180,11 +180,11 @@ def _deliver(workflow: BpmnWorkflow, definition, payload) -> bool:
     kind = "signal" if isinstance(definition, SignalEventDefinition) else "message"
     if AwaitedEvent(kind, definition.name) not in awaited_events(workflow):
         return False
-    _run(lambda: workflow.send_event(BpmnEvent(definition, payload=payload or {})))
-    _run_engine(workflow)
+    run_step(lambda: workflow.send_event(BpmnEvent(definition, payload=payload or {})))
+    run_engine(workflow)
     return True
 
 
 def fire_due_timers(workflow: BpmnWorkflow) -> list[PendingTimer]:
     """Fire every timer due by the clock's now; returns the timers that fired."""
-    return watching_timers(workflow, lambda: _run_engine(workflow))[1]
+    return watching_timers(workflow, lambda: run_engine(workflow))[1]

@@ -23,7 +23,7 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 
 from .. import casedata
 from .parsing import ProcessModel
-from .running import _CaseScriptEngine
+from .running import CaseScriptEngine
 
 
 _LOADING: contextvars.ContextVar[ProcessModel] = contextvars.ContextVar("loading")
@@ -119,10 +119,10 @@ class _PlainEventConverter(BpmnEventConverter):
         return event
 
 
-_CONFIG = {**DEFAULT_CONFIG, BpmnWorkflow: _StateOnlyConverter, BpmnSubWorkflow: _PlainSubWorkflowConverter,
+CONFIG = {**DEFAULT_CONFIG, BpmnWorkflow: _StateOnlyConverter, BpmnSubWorkflow: _PlainSubWorkflowConverter,
            SpiffTask: _PlainTaskConverter, BpmnEvent: _PlainEventConverter}
-_REGISTRY = BpmnWorkflowSerializer.configure(_CONFIG)
-_SERIALIZER = BpmnWorkflowSerializer(_REGISTRY)
+REGISTRY = BpmnWorkflowSerializer.configure(CONFIG)
+_SERIALIZER = BpmnWorkflowSerializer(REGISTRY)
 
 
 def dumps(workflow: BpmnWorkflow) -> str:
@@ -137,5 +137,5 @@ def loads(serialized: str, model: ProcessModel) -> BpmnWorkflow:
         workflow = _SERIALIZER.deserialize_json(serialized)
     finally:
         _LOADING.reset(token)
-    workflow.script_engine = _CaseScriptEngine()
+    workflow.script_engine = CaseScriptEngine()
     return workflow

@@ -34,21 +34,21 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list[HumanTask]:
 
 
 def task_data(workflow: BpmnWorkflow, task_id: str) -> dict[str, Any]:
-    return dict(_ready_human_task(workflow, task_id).data)
+    return dict(ready_human_task(workflow, task_id).data)
 
 
 def task_properties(workflow: BpmnWorkflow, task_id: str) -> dict[str, str]:
     """The spiffworkflow:properties of a ready task (form, deadline key, document to produce)."""
-    spec = _ready_human_task(workflow, task_id).task_spec
+    spec = ready_human_task(workflow, task_id).task_spec
     return dict((getattr(spec, "extensions", None) or {}).get("properties", {}))
 
 
 def task_documentation(workflow: BpmnWorkflow, task_id: str) -> str | None:
     """The element's documentation (it cites the rule the step comes from)."""
-    return getattr(_ready_human_task(workflow, task_id).task_spec, "documentation", None)
+    return getattr(ready_human_task(workflow, task_id).task_spec, "documentation", None)
 
 
-def _ready_human_task(workflow: BpmnWorkflow, task_id: str):
+def ready_human_task(workflow: BpmnWorkflow, task_id: str):
     try:
         task = workflow.get_task_from_id(_uuid(task_id))
     except Exception:
@@ -95,7 +95,7 @@ def snapshot(workflow: BpmnWorkflow) -> CaseSnapshot:
         awaited=awaited_events(workflow), deadlines=deadlines(workflow))
 
 
-def _modelled(spec) -> bool:
+def is_modelled(spec) -> bool:
     """Specs drawn in the model (SpiffWorkflow adds internal ones such as joins)."""
     return bool(getattr(spec, "bpmn_id", None))
 
@@ -113,7 +113,7 @@ def waiting_steps(workflow) -> list[str]:
     return [t.task_spec.bpmn_name or t.task_spec.bpmn_id
             for wf in (workflow, *workflow.subprocesses.values())
             for t in wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING)
-            if _modelled(t.task_spec)]
+            if is_modelled(t.task_spec)]
 
 
 def human_task_states(workflow) -> dict[str, tuple[str, str]]:

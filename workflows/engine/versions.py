@@ -14,9 +14,9 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..domain import Conflict
 from .parsing import ProcessModel
-from .running import _run, _run_engine
-from .serializer import _REGISTRY, dumps, loads
-from .tasks import _modelled
+from .running import run_step, run_engine
+from .serializer import REGISTRY, dumps, loads
+from .tasks import is_modelled
 
 
 # --- model versions: diff and migration of running cases (process owners) ----------------
@@ -32,7 +32,7 @@ def _task_label(spec) -> dict[str, Any]:
 
 def _diffs(workflow: BpmnWorkflow, new_model: ProcessModel):
     from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff
-    spec_diff = SpecDiff(_REGISTRY, workflow.spec, new_model.spec)
+    spec_diff = SpecDiff(REGISTRY, workflow.spec, new_model.spec)
     parts = [(workflow, spec_diff, WorkflowDiff(workflow, spec_diff))]
     missing = []
     for subprocess in workflow.subprocesses.values():
@@ -40,7 +40,7 @@ def _diffs(workflow: BpmnWorkflow, new_model: ProcessModel):
         if new_spec is None:
             missing.append(subprocess)
             continue
-        sub_spec_diff = SpecDiff(_REGISTRY, subprocess.spec, new_spec)
+        sub_spec_diff = SpecDiff(REGISTRY, subprocess.spec, new_spec)
         parts.append((subprocess, sub_spec_diff, WorkflowDiff(subprocess, sub_spec_diff)))
     return parts, missing
 
@@ -52,14 +52,14 @@ def diff_case(workflow: BpmnWorkflow, new_model: ProcessModel) -> dict[str, Any]
     parts, missing = _diffs(workflow, new_model)
     added, changed, removed, blocking = [], [], [], []
     for _wf, spec_diff, wf_diff in parts:
-        added += [_task_label(s) for s in spec_diff.added if _modelled(s)]
+        added += [_task_label(s) for s in spec_diff.added if is_modelled(s)]
         changed += [{**_task_label(s), "attributes": sorted(a)} for s, a in spec_diff.changed.items()
-                    if _modelled(s)]
-        removed += [_task_label(s) for s in spec_diff.removed if _modelled(s)]
+                    if is_modelled(s)]
+        removed += [_task_label(s) for s in spec_diff.removed if is_modelled(s)]
         for task in wf_diff.removed:
             if task.state in _OPEN:
                 blocking.append({**_task_label(task.task_spec), "state": _OPEN[task.state]})
-            elif task.state & _PASSED and _modelled(task.task_spec):
+            elif task.state & _PASSED and is_modelled(task.task_spec):
                 blocking.append({**_task_label(task.task_spec), "state": "im Verlauf erledigt"})
     for subprocess in missing:
         if not subprocess.is_completed():
@@ -81,7 +81,7 @@ def migrate(workflow: BpmnWorkflow, new_model: ProcessModel) -> BpmnWorkflow:
     parts, _missing = _diffs(workflow, new_model)
     for wf, _spec_diff, wf_diff in parts:
         new_spec = new_model.spec if wf is workflow else new_model.subprocess_specs[wf.spec.name]
-        _run(lambda: migrate_workflow(wf_diff, wf, new_spec))
+        run_step(lambda: migrate_workflow(wf_diff, wf, new_spec))
     workflow.subprocess_specs = new_model.subprocess_specs
     try:
         migrated = loads(dumps(workflow), new_model)
@@ -91,7 +91,7 @@ def migrate(workflow: BpmnWorkflow, new_model: ProcessModel) -> BpmnWorkflow:
     if not safe:
         raise Conflict("Der Vorgang kann nicht umgestellt werden: sein Zustand verweist auf Elemente, "
                        "die die neue Version nicht mehr enthält.")
-    _run_engine(migrated)
+    run_engine(migrated)
     return migrated
 
 

@@ -1,6 +1,6 @@
 """What a workflow waits for: timers, signals and messages, and which timers fired in a step.
 
-Timer values are checked as a script or expression computes them (`_check_timer_value`, called
+Timer values are checked as a script or expression computes them (`check_timer_value`, called
 by the script engine): an ISO text giving a moment in TIMER_RANGE, a cycle no shorter than
 MIN_CYCLE. `watching_timers`, `completed_timers` and `timer_history` name the timers for the
 audit and the timer index.
@@ -108,14 +108,14 @@ def _completed_timer_tasks(workflow: BpmnWorkflow) -> dict[str, Any]:
     return found
 
 
-def _timer_definitions(spec) -> list:
+def timer_definitions(spec) -> list:
     definition = getattr(spec, "event_definition", None)
     parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
     return [part for part in parts if isinstance(part, TimerEventDefinition)]
 
 
 def _timer_definition(spec):
-    return next(iter(_timer_definitions(spec)), None)
+    return next(iter(timer_definitions(spec)), None)
 
 
 #: The shortest interval of a cycle timer (validation refuses shorter ones at deploy, this at
@@ -125,7 +125,7 @@ MIN_CYCLE = timedelta(hours=1)
 TIMER_RANGE = (datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2200, 1, 1, tzinfo=timezone.utc))
 
 
-def _check_timer_value(definition, value, element: str) -> None:
+def check_timer_value(definition, value, element: str) -> None:
     """A timer's evaluated value must be an ISO text that gives a moment in TIMER_RANGE (and,
     for a cycle, an interval of at least MIN_CYCLE); ScriptError naming the element otherwise."""
     def refuse(why: str):

@@ -3,7 +3,7 @@
 `Frist` is one computed deadline (calendar end and § 193-shifted end, with a German
 explanation), `Regel` a rule's metadata plus its compute function. The helpers write the
 explanations (`_ereignis_text`, `_shift_text`), build shifting deadlines (`_frist`,
-`_ereignis_regel`) and read a rule's options (`_as_date`, `_choice`, `_count`).
+`ereignis_regel`) and read a rule's options (`as_date`, `choice`, `option_count`).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from .kalender import Kalender, ereignisfrist, fmt
 
 
 SHIFT_BASIS = "§ 26 Abs. 3 SGB X, § 193 BGB"
-_SOLL = "; Sollziel: Warnung auf dem kalendarischen, Bewertung auf dem verschobenen Ende"
+SOLL = "; Sollziel: Warnung auf dem kalendarischen, Bewertung auf dem verschobenen Ende"
 
 
 # --- results and rules --------------------------------------------------------------------
@@ -69,7 +69,7 @@ class Regel:
     shifts: bool = True  # False: the value is a period end, a notice date or a 'from' date
 
 
-def _dauer(months: int = 0, weeks: int = 0, days: int = 0) -> str:
+def dauer(months: int = 0, weeks: int = 0, days: int = 0) -> str:
     years, months = (months // 12, 0) if months >= 24 and months % 12 == 0 else (0, months)
     units = ((years, "Jahr", "Jahre"), (months, "Monat", "Monate"), (weeks, "Woche", "Wochen"),
              (days, "Tag", "Tage"))
@@ -82,7 +82,7 @@ def _ereignis_text(label: str, event: date, end: date, months=0, weeks=0, days=0
     if anchor.day < event.day:
         clamp = f"; § 188 Abs. 3 BGB: kein {event.day}.{anchor.month:02d}., daher Monatsletzter"
     return (f"{label} {fmt(event)} (Ereignistag zählt nicht, § 187 Abs. 1 BGB) "
-            f"+ {_dauer(months, weeks, days)} = {fmt(end)}{clamp}")
+            f"+ {dauer(months, weeks, days)} = {fmt(end)}{clamp}")
 
 
 def _shift_text(end: date, shifted: date, kal: Kalender) -> str:
@@ -105,7 +105,7 @@ def _frist(regel: Regel, event: date, end: date, kal: Kalender, text: str, *,
                  reading, regel.soll if soll is None else soll)
 
 
-def _ereignis_regel(label: str, months=0, weeks=0, days=0, note: str = "") -> Compute:
+def ereignis_regel(label: str, months=0, weeks=0, days=0, note: str = "") -> Compute:
     def compute(regel: Regel, event: date, kal: Kalender, opts: dict) -> Frist:
         end = ereignisfrist(event, months=months, weeks=weeks, days=days)
         text = _ereignis_text(label, event, end, months, weeks, days)
@@ -115,7 +115,7 @@ def _ereignis_regel(label: str, months=0, weeks=0, days=0, note: str = "") -> Co
 
 # --- options ------------------------------------------------------------------------------
 
-def _as_date(value: Any, name: str) -> date:
+def as_date(value: Any, name: str) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -128,7 +128,7 @@ def _as_date(value: Any, name: str) -> date:
     raise ValueError(f"{name}: ungültiges Datum {value!r} (erwartet JJJJ-MM-TT)")
 
 
-def _choice(opts: dict, name: str, allowed: tuple[str, ...], default: str) -> str:
+def choice(opts: dict, name: str, allowed: tuple[str, ...], default: str) -> str:
     value = opts.get(name, default)
     if value not in allowed:
         raise ValueError(f"Ungültiger Wert {value!r} für Option {name!r}; "
@@ -136,7 +136,7 @@ def _choice(opts: dict, name: str, allowed: tuple[str, ...], default: str) -> st
     return value
 
 
-def _count(opts: dict, name: str, default: int = 0, minimum: int = 0) -> int:
+def option_count(opts: dict, name: str, default: int = 0, minimum: int = 0) -> int:
     value = opts.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"Option {name!r} muss eine ganze Zahl ≥ {minimum} sein, "

@@ -85,7 +85,7 @@ class Kalender:
 
 
 @lru_cache(maxsize=1)
-def _default_kalender() -> Kalender:
+def default_kalender() -> Kalender:
     return Kalender()
 
 
@@ -119,7 +119,7 @@ def beginnfrist(start: date, *, months: int = 0, weeks: int = 0, days: int = 0) 
 def verschiebe(d: date, kalender: Kalender | None = None) -> date:
     """§ 193 BGB / § 26 Abs. 3 SGB X: an end on Sat, Sun or a holiday moves to the next working
     day."""
-    return (kalender or _default_kalender()).next_working_day(d)
+    return (kalender or default_kalender()).next_working_day(d)
 
 
 def fruehester_leistungsbeginn(antrag: date) -> date:

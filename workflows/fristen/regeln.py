@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .bausteine import (_SOLL, Frist, Regel, _as_date, _choice, _count, _dauer, _ereignis_regel,
+from .bausteine import (SOLL, Frist, Regel, as_date, choice, option_count, dauer, ereignis_regel,
                         _ereignis_text, _frist, _shift_text)
-from .kalender import Kalender, _default_kalender, beginnfrist, ereignisfrist, fmt
+from .kalender import Kalender, default_kalender, beginnfrist, ereignisfrist, fmt
 
 
 class UnknownRule(KeyError, ValueError):
@@ -24,11 +24,11 @@ class UnknownRule(KeyError, ValueError):
 
 def _lrv5_kette(event: date, opts: dict) -> tuple[date, date, str, str]:
     """End of the 3 + 3 chain per configured reading: (start used, end, reading, text)."""
-    reading = _choice(opts, "reading", ("A1", "A2", "B"), "A1")
+    reading = choice(opts, "reading", ("A1", "A2", "B"), "A1")
     if reading == "B":
         if "verhandlungstermin" not in opts:
             raise ValueError("Lesart B braucht die Option 'verhandlungstermin' (Datum des Termins)")
-        termin = _as_date(opts["verhandlungstermin"], "verhandlungstermin")
+        termin = as_date(opts["verhandlungstermin"], "verhandlungstermin")
         end = ereignisfrist(termin, months=3)
         return termin, end, reading, "Lesart B: " + _ereignis_text(
             "tatsächlicher Verhandlungstermin", termin, end, months=3)
@@ -47,7 +47,7 @@ def _lrv5_kette(event: date, opts: dict) -> tuple[date, date, str, str]:
 
 def _lrv5_abschluss(regel: Regel, event: date, kal: Kalender, opts: dict) -> Frist:
     start, end, reading, text = _lrv5_kette(event, opts)
-    return _frist(regel, start, end, kal, text, reading=reading, note=_SOLL)
+    return _frist(regel, start, end, kal, text, reading=reading, note=SOLL)
 
 
 def _ab_frist(regel: Regel, event: date, end: date, kal: Kalender, text: str, basis: str,
@@ -64,14 +64,14 @@ def _ab_frist(regel: Regel, event: date, end: date, kal: Kalender, text: str, ba
 
 
 def _schlichtung(regel: Regel, event: date, kal: Kalender, opts: dict) -> Frist:
-    basis = _choice(opts, "basis", ("shifted", "calendar"), "shifted")
+    basis = choice(opts, "basis", ("shifted", "calendar"), "shifted")
     start, end, reading, text = _lrv5_kette(event, opts)
     return _ab_frist(regel, start, end, kal, "Abschlussziel § 5 Abs. 2 LRV, " + text, basis,
                      f"{reading}/{basis}", "Schlichtung (§ 14 Abs. 1 LRV) zulässig")
 
 
 def _leistungsbeginn(regel: Regel, event: date, kal: Kalender, opts: dict) -> Frist:
-    basis = _choice(opts, "basis", ("shifted", "calendar"), "shifted")
+    basis = choice(opts, "basis", ("shifted", "calendar"), "shifted")
     end = ereignisfrist(event, weeks=2)
     text = "FrühV-Frist: " + _ereignis_text("FuB liegt vor am", event, end, weeks=2)
     return _ab_frist(regel, event, end, kal, text, basis, basis,
@@ -81,7 +81,7 @@ def _leistungsbeginn(regel: Regel, event: date, kal: Kalender, opts: dict) -> Fr
 # --- SGB IX § 18, FuB, agreements -----------------------------------------------------------
 
 def _sgb9_18(regel: Regel, event: date, kal: Kalender, opts: dict) -> Frist:
-    art = _choice(opts, "traeger_art", ("egh", "krankenkasse"), "egh")
+    art = choice(opts, "traeger_art", ("egh", "krankenkasse"), "egh")
     end = ereignisfrist(event, months=2)
     if art == "egh":
         note = ("; Träger der Eingliederungshilfe: § 18 Abs. 1–5 SGB IX gelten nicht "
@@ -103,23 +103,23 @@ def _leistungsdokumentation(regel: Regel, event: date, kal: Kalender, opts: dict
 
 
 def _ereignisfrist_regel(regel: Regel, event: date, kal: Kalender, opts: dict) -> Frist:
-    months, weeks, days = (_count(opts, k) for k in ("months", "weeks", "days"))
+    months, weeks, days = (option_count(opts, k) for k in ("months", "weeks", "days"))
     end = ereignisfrist(event, months=months, weeks=weeks, days=days)
     text = _ereignis_text("Ereignis", event, end, months, weeks, days)
     return _frist(regel, event, end, kal, text)
 
 
 def _laufzeit(regel: Regel, event: date, kal: Kalender, opts: dict) -> Frist:
-    months = _count(opts, "months", 12, minimum=1)
+    months = option_count(opts, "months", 12, minimum=1)
     end = beginnfrist(event, months=months)
-    text = (f"Beginn {fmt(event)} (Anfangstag zählt mit, § 187 Abs. 2 BGB) + {_dauer(months)} "
+    text = (f"Beginn {fmt(event)} (Anfangstag zählt mit, § 187 Abs. 2 BGB) + {dauer(months)} "
             f"= {fmt(end)} (§ 188 Abs. 2 Alt. 2 BGB); Zeitraumende, keine Verschiebung "
             "(§ 26 Abs. 4 SGB X).")
     return Frist(regel.id, regel.title, regel.legal_basis, event, end, end, text, None, regel.soll)
 
 
 def _unverzueglich(regel: Regel, event: date, kal: Kalender, opts: dict) -> Frist:
-    n = _count(opts, "werktage", 5, minimum=1)
+    n = option_count(opts, "werktage", 5, minimum=1)
     end = kal.add_working_days(event, n)
     text = (f"Eingang {fmt(event)} + {n} Werktage = {fmt(end)} (interne Festlegung, kein Gesetz; "
             "unverzüglich = ohne schuldhaftes Zögern, § 121 Abs. 1 S. 1 BGB)")
@@ -138,7 +138,7 @@ class KuendigungErgebnis:
 def kuendigung_kitajahr(zugang: date, kalender: Kalender | None = None) -> KuendigungErgebnis:
     """12 months' notice to the end of a Kita year (31 July, § 1 Abs. 3 S. 2 KiBiz); no § 193 BGB
     shifting for notice periods (BGH III ZR 172/04), so a late weekend means 'arrive before'."""
-    kal = kalender or _default_kalender()
+    kal = kalender or default_kalender()
     fruehest = ereignisfrist(zugang, months=12)
     ende = date(fruehest.year, 7, 31)
     if ende < fruehest:
@@ -172,7 +172,7 @@ _SGB9 = "SGB IX i. V. m. § 26 SGB X, §§ 187, 188, 193 BGB"
 def _einfach(id: str, title: str, legal_basis: str, description: str, label: str, *,
              months: int = 0, weeks: int = 0, note: str = "", soll: bool = False) -> Regel:
     """A rule that is one plain event deadline with § 193 shifting."""
-    compute = _ereignis_regel(label, months=months, weeks=weeks, note=note)
+    compute = ereignis_regel(label, months=months, weeks=weeks, note=note)
     return Regel(id, title, legal_basis, description, compute, soll=soll)
 
 
@@ -181,7 +181,7 @@ RULES: dict[str, Regel] = {r.id: r for r in (
              "§ 5 Abs. 2 S. 1 LRV i. V. m. § 26 SGB X, §§ 187, 188 BGB",
              "Verhandlungstermin soll binnen 3 Monaten nach vollständigen Antragsunterlagen "
              "stattfinden; Sollziel, kalendarisches und verschobenes Ende werden angezeigt.",
-             "Unterlagen vollständig", months=3, note=_SOLL, soll=True),
+             "Unterlagen vollständig", months=3, note=SOLL, soll=True),
     Regel("lrv5-abschluss", "Abschluss Anerkennungsverfahren (Sollziel 3 + 3 Monate)",
           "§ 5 Abs. 2 S. 2 LRV i. V. m. § 26 SGB X, §§ 187, 188, 190 BGB",
           "Anerkennung soll nach weiteren 3 Monaten abgeschlossen sein; Lesart A1 (E + 6 Monate, "
@@ -284,7 +284,7 @@ def berechne(rule_id: str, event: date, *, kalender: Kalender | None = None, **o
         erlaubt = ", ".join(regel.options) or "keine"
         raise ValueError(f"Regel {rule_id!r} kennt die Option(en) {', '.join(unbekannt)} nicht; "
                          f"erlaubt: {erlaubt}")
-    return regel.compute(regel, _as_date(event, "Ereignis"), kalender or _default_kalender(), opts)
+    return regel.compute(regel, as_date(event, "Ereignis"), kalender or default_kalender(), opts)
 
 
 def entscheidungsrahmen(eingang: date, fub: date, *, gutachten: date | None = None,

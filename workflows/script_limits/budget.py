@@ -32,9 +32,9 @@ CHECK_EVERY = 64                      # lines between two looks at the clock and
 
 SCRIPT_FILE = "<string>"              # the file name scripts are compiled under
 
-_SEQUENCES = (str, bytes, list, tuple)
-_SIZED = (str, bytes, list, tuple, dict, set, frozenset)
-_CONTAINERS = (list, tuple, dict, set, frozenset)
+SEQUENCES = (str, bytes, list, tuple)
+SIZED = (str, bytes, list, tuple, dict, set, frozenset)
+CONTAINERS = (list, tuple, dict, set, frozenset)
 _local = threading.local()
 
 
@@ -117,7 +117,7 @@ def expect(items: int) -> None:
         raise _too_big(items)
 
 
-def _count(items: int) -> None:
+def count_items(items: int) -> None:
     run = getattr(_local, "run", None)
     if run is not None:
         run.built += items
@@ -128,10 +128,10 @@ def _count(items: int) -> None:
 
 def built(value, new: bool = True):
     """Measure a value the script has just built (`new`) or merely fetched; returns it."""
-    if isinstance(value, _SIZED):
+    if isinstance(value, SIZED):
         expect(len(value))
         if new:
-            _count(len(value))
+            count_items(len(value))
     elif isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
         raise ScriptError(f"Eine Zahl im Skript wäre zu groß (mehr als {_number(MAX_INT_BITS)} Bit).")
     return value
@@ -157,7 +157,7 @@ def unfolded(value, bound: int = MAX_UNFOLDED) -> int:
     a container on the current path (a cycle) counts 1, as `repr` prints `[...]`.
     Returns bound + 1 as soon as the size exceeds `bound`; the walk visits at most
     `bound` references and looks at the clock while it runs."""
-    if not isinstance(value, _CONTAINERS):
+    if not isinstance(value, CONTAINERS):
         return _leaf(value)
     run = getattr(_local, "run", None)
     memo: dict[int, int] = {}
@@ -172,7 +172,7 @@ def unfolded(value, bound: int = MAX_UNFOLDED) -> int:
                 return bound + 1
             if run is not None and work % WALK_CHECK_EVERY == 0:
                 run.look()
-            if isinstance(child, _CONTAINERS):
+            if isinstance(child, CONTAINERS):
                 key = id(child)
                 if key in memo:
                     frame[2] += memo[key]
@@ -205,7 +205,7 @@ def _too_costly(what: str) -> ScriptError:
 
 def within(value, what: str, bound: int = MAX_UNFOLDED):
     """Refuse unless `value` unfolds to at most `bound`; returns it."""
-    if isinstance(value, _CONTAINERS) and unfolded(value, bound) > bound:
+    if isinstance(value, CONTAINERS) and unfolded(value, bound) > bound:
         raise _too_costly(what)
     return value
 
@@ -213,7 +213,7 @@ def within(value, what: str, bound: int = MAX_UNFOLDED):
 def shown(value):
     """A value formatted as text (f-string, str()): its text has at least as many characters
     as its unfolded size, so a container above MAX_ITEMS is refused before it is formatted."""
-    if isinstance(value, _CONTAINERS) and unfolded(value, MAX_ITEMS) > MAX_ITEMS:
+    if isinstance(value, CONTAINERS) and unfolded(value, MAX_ITEMS) > MAX_ITEMS:
         raise _too_big(unfolded(value, MAX_UNFOLDED))
     return value
 
@@ -227,7 +227,7 @@ def hashed(value):
 
 def _materialized(values):
     """An iterator (generator, view) as a list, so that what C will walk can be measured."""
-    if isinstance(values, (*_CONTAINERS, str, bytes, range)) or not hasattr(values, "__iter__"):
+    if isinstance(values, (*CONTAINERS, str, bytes, range)) or not hasattr(values, "__iter__"):
         return values
     return built(list(values))
 
@@ -237,6 +237,6 @@ def _hash_all(values):
     values = _materialized(values)
     if isinstance(values, dict):
         within(list(values), "Das Hashen der Schlüssel")
-    elif isinstance(values, _CONTAINERS):
+    elif isinstance(values, CONTAINERS):
         within(values, "Das Hashen der Elemente")
     return values

@@ -13,7 +13,7 @@ import sys
 import types
 
 from ..domain import ScriptError
-from .budget import (MAX_INT_BITS, MAX_ROUND_DIGITS, MAX_UNFOLDED, _CONTAINERS, _SEQUENCES, _SIZED, _count,
+from .budget import (MAX_INT_BITS, MAX_ROUND_DIGITS, MAX_UNFOLDED, CONTAINERS, SEQUENCES, SIZED, count_items,
                      _hash_all, _local, _materialized, _number, _too_costly, built, expect, hashed, shown,
                      unfolded, within)
 
@@ -31,10 +31,10 @@ def _check_search(needle, haystack):
     if isinstance(haystack, (set, frozenset, dict)):
         within(needle, "Der Vergleich")
         return haystack
-    if not isinstance(needle, _CONTAINERS) or isinstance(haystack, (str, bytes, range)):
+    if not isinstance(needle, CONTAINERS) or isinstance(haystack, (str, bytes, range)):
         return haystack
     haystack = _materialized(haystack)
-    if isinstance(haystack, _CONTAINERS):
+    if isinstance(haystack, CONTAINERS):
         size = unfolded(needle)
         if size * max(len(haystack), 1) > MAX_UNFOLDED:
             within(haystack, "Der Vergleich")
@@ -46,7 +46,7 @@ def compare(op: str, left, right):
     comparing two containers costs at most the smaller one, which must be within bounds."""
     if op in ("In", "NotIn"):
         right = _check_search(left, right)
-    elif isinstance(left, _CONTAINERS) and isinstance(right, _CONTAINERS):
+    elif isinstance(left, CONTAINERS) and isinstance(right, CONTAINERS):
         smaller, larger = sorted((left, right), key=len)
         if unfolded(smaller) > MAX_UNFOLDED and unfolded(larger) > MAX_UNFOLDED:
             raise _too_costly("Der Vergleich")
@@ -93,18 +93,18 @@ def finish() -> None:
 
 def store(target, key, value) -> None:
     """`target[key] = value`: a container that grows is measured like `append`."""
-    size_before = len(target) if isinstance(target, _SIZED) else 0
+    size_before = len(target) if isinstance(target, SIZED) else 0
     target[key] = value
-    if isinstance(target, _SIZED) and len(target) > size_before:
+    if isinstance(target, SIZED) and len(target) > size_before:
         expect(len(target))
-        _count(len(target) - size_before)
+        count_items(len(target) - size_before)
 
 
 def result(namespace: dict) -> None:
     """At the end of a script: every value it leaves in the data is stored by the engine
     (as JSON, which unfolds shared parts), so each must unfold to at most MAX_UNFOLDED."""
     for name, value in list(namespace.items()):
-        if not name.startswith("_") and isinstance(value, _CONTAINERS) and \
+        if not name.startswith("_") and isinstance(value, CONTAINERS) and \
                 unfolded(value) > MAX_UNFOLDED:
             raise ScriptError(f"Das Ergebnis „{name}“ wäre zu groß zum Speichern (ausgefaltet mehr als "
                               f"{_number(MAX_UNFOLDED)} Elemente oder Zeichen).")
@@ -118,14 +118,14 @@ _BINARY = {"Add": operator.add, "Mult": operator.mul, "Mod": operator.mod}
 def binary(op: str, left, right):
     """`left <op> right` for +, * and %, checked before it runs."""
     if op == "Mult":
-        if isinstance(left, _SEQUENCES) and isinstance(right, int):
+        if isinstance(left, SEQUENCES) and isinstance(right, int):
             expect(len(left) * max(right, 0))
-        elif isinstance(right, _SEQUENCES) and isinstance(left, int):
+        elif isinstance(right, SEQUENCES) and isinstance(left, int):
             expect(len(right) * max(left, 0))
         elif isinstance(left, int) and isinstance(right, int) and \
                 left.bit_length() + right.bit_length() > MAX_INT_BITS:
             raise ScriptError(f"Eine Zahl im Skript wäre zu groß (mehr als {_number(MAX_INT_BITS)} Bit).")
-    elif op == "Add" and isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
+    elif op == "Add" and isinstance(left, SEQUENCES) and isinstance(right, SEQUENCES):
         expect(len(left) + len(right))
     elif op == "Mod" and isinstance(left, (str, bytes)):
         raise ScriptError("Formatierung mit % ist nicht erlaubt; bitte f-Strings verwenden.")
@@ -211,11 +211,11 @@ def method(obj, name: str, *args, **kwargs):
     if kind in (str, bytes) and name == "join":
         args = (list(args[0]) if args else [], *args[1:])
     args, kwargs = _check_method(obj, kind, name, args, kwargs)
-    size_before = len(obj) if isinstance(obj, _SIZED) else 0
+    size_before = len(obj) if isinstance(obj, SIZED) else 0
     result = getattr(obj, name)(*args, **kwargs)
     if isinstance(obj, (list, dict, set)) and len(obj) > size_before:
         expect(len(obj))
-        _count(len(obj) - size_before)
+        count_items(len(obj) - size_before)
     return result if result is obj else built(result, new=name not in _FETCHING)
 
 

@@ -3,7 +3,7 @@
 Every field class here has German error messages, so the 422 responses of request
 validation (webargs) speak German like the rest of the application. Also here: the `Schema`
 base class, the patterns the OpenAPI document shows (NO_NUL, FIELD_NAME, …), the validators
-`length`, `one_of`, `between`, `pattern`, `openapi_attributes` for apispec and `_d`, the
+`length`, `one_of`, `between`, `pattern`, `openapi_attributes` for apispec and `described`, the
 description metadata the other modules of this package use.
 """
 from __future__ import annotations
@@ -192,5 +192,5 @@ def between(low: int, high: int):
     return validate.Range(min=low, max=high, error=f"Bitte eine Zahl von {low} bis {high} angeben.")
 
 
-def _d(text: str, **extra) -> dict:
+def described(text: str, **extra) -> dict:
     return {"metadata": {"description": text, **extra}}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import validate
 
-from .fields import DateTime, Integer, List, Schema, String, Upload, _d, length
+from .fields import DateTime, Integer, List, Schema, String, Upload, described, length
 
 class ModelListItemSchema(Schema):
     id = Integer(required=True)
@@ -13,7 +13,7 @@ class ModelListItemSchema(Schema):
     sha256 = String(required=True)
     deployed_at = DateTime(required=True)
     deployed_by = String(required=True)
-    running = Integer(required=True, **_d("Laufende Vorgänge dieser Version"))
+    running = Integer(required=True, **described("Laufende Vorgänge dieser Version"))
 
 
 class DeployedModelSchema(Schema):
@@ -27,9 +27,9 @@ class DeployedModelSchema(Schema):
 
 
 class DeployQueryArgs(Schema):
-    main = String(validate=length(255), **_d("Die bereitzustellende BPMN-Datei, wenn mehrere hochgeladen werden"))
+    main = String(validate=length(255), **described("Die bereitzustellende BPMN-Datei, wenn mehrere hochgeladen werden"))
 
 
 class DeployFilesArgs(Schema):
     dateien = List(Upload(), required=True, validate=validate.Length(min=1, error="Bitte mindestens eine Datei."),
-                   **_d("BPMN-Datei(en) und die JSON-Formulare ihrer Aufgaben"))
+                   **described("BPMN-Datei(en) und die JSON-Formulare ihrer Aufgaben"))
