@@ -102,3 +102,17 @@ def test_a_process_owner_completes_the_parties_then_retries(services, store):
     assert services.inbox(SACHBEARBEITUNG_LWL) == []
     with pytest.raises(InvalidInput):                       # an existing party is never replaced
         services.complete_parties("ALT-1", {"egh": "LWL"}, owner)
+
+
+def test_migration_0009_renames_the_audit_action_of_an_umstellung(store):
+    """Old audit entries of a version move keep their meaning under the new name."""
+    from datetime import datetime, timezone
+    config = tables.alembic_config(store.engine)
+    command.downgrade(config, "0008")
+    with store.transaction() as conn:
+        conn.execute(sa.text("INSERT INTO audit_events (at, actor, action, details) VALUES (:at, 'p', 'modell_migriert', '{}')"),
+                     {"at": datetime(2026, 1, 1, tzinfo=timezone.utc).replace(tzinfo=None)})
+    command.upgrade(config, "head")
+    with store.read() as conn:
+        actions = set(conn.execute(sa.select(tables.audit_events.c.action)).scalars())
+    assert actions == {"vorgang_umgestellt"}

@@ -27,7 +27,7 @@ ACTIONS = {
     "dokument_gelesen": "Dokument geöffnet", "fehler": "Fehler", "akte_gelesen": "Akte geöffnet",
     "akte_eingesehen": "Akte eingesehen", "personendaten_geaendert": "Personendaten berichtigt",
     "daten_exportiert": "Auskunft erstellt (Art. 15 DSGVO)", "vorgang_geloescht": "Vorgang gelöscht",
-    "modell_migriert": "Auf neue Modellversion umgestellt",
+    "vorgang_umgestellt": "Auf neue Modellversion umgestellt",
     "vorgang_erneut_angestossen": "Vorgang erneut angestoßen", "vorgang_beendet": "Vorgang beendet",
     "beteiligte_ergaenzt": "Beteiligte Organisationen ergänzt",
 }

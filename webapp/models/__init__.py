@@ -1,5 +1,5 @@
 """Process owners: model list with versions, BPMN editor (bpmn-js Modeler with properties
-panel), validation, deployment and migration of running cases to a newer version."""
+panel), validation, deployment and moving running cases to a newer version (Umstellung)."""
 from __future__ import annotations
 
 import json
@@ -118,9 +118,9 @@ def deploy():
                     "list_url": url_for("models.index")})
 
 
-@bp.route("/<process_id>/migration")
+@bp.route("/<process_id>/umstellung")
 @login_required
-def migration(process_id: str):
+def umstellung(process_id: str):
     workflows = services()
     actor = current_user.actor
     model = next((m for m in workflows.model_overview(actor) if m["process_id"] == process_id), None)
@@ -132,17 +132,17 @@ def migration(process_id: str):
     if diff_key and any(c["business_key"] == diff_key for c in cases):
         diff = workflows.model_diff(diff_key, model["latest"]["id"], actor) if \
             next(c for c in cases if c["business_key"] == diff_key)["model_version_id"] != model["latest"]["id"] else None
-    return render_template("models/migration.html", model=model, cases=cases, diff=diff, diff_key=diff_key)
+    return render_template("models/umstellung.html", model=model, cases=cases, diff=diff, diff_key=diff_key)
 
 
-@bp.route("/<process_id>/migration", methods=["POST"])
+@bp.route("/<process_id>/umstellung", methods=["POST"])
 @login_required
 def migrate(process_id: str):
     workflows = services()
     keys = request.form.getlist("vorgang")
     if not keys:
         flash("Bitte wählen Sie mindestens einen Vorgang aus.", "error")
-        return redirect(url_for("models.migration", process_id=process_id))
+        return redirect(url_for("models.umstellung", process_id=process_id))
     try:
         version_id = int(request.form.get("version_id", ""))
     except ValueError:
@@ -152,7 +152,7 @@ def migrate(process_id: str):
         flash(f"Umgestellt: {', '.join(result['migrated'])}.", "info")
     for key, reason in result["refused"].items():
         flash(f"{key}: {reason}", "error")
-    return redirect(url_for("models.migration", process_id=process_id))
+    return redirect(url_for("models.umstellung", process_id=process_id))
 
 
 @bp.route("/<process_id>/testlauf", methods=["GET", "POST"])

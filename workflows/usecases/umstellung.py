@@ -64,7 +64,7 @@ def _migrate_one(ctx: Context, business_key: str, new_version_id: int, actor: Ac
         migrated = engine.migrate(workflow, kernel.model(ctx, conn, new_version_id))
         kernel.save(ctx, conn, row, migrated, now)            # version check, index rewritten
         ctx.store.set_model_version(conn, row.id, new_version_id)
-        ctx.store.audit(conn, at=now, actor=actor.username, action="modell_migriert",
+        ctx.store.audit(conn, at=now, actor=actor.username, action="vorgang_umgestellt",
                               instance_id=row.id, business_key=row.business_key,
                               details={"process_id": row.process_id, "von_version": old["version"],
                                        "auf_version": target["version"]})

@@ -1,4 +1,4 @@
-"""Deploy pinning, diff and migration of running cases, role checks (SQLite and PostgreSQL)."""
+"""Deploy pinning, diff and Umstellung (moving running cases to a version), role checks (SQLite and PostgreSQL)."""
 import pytest
 
 from workflows import store as tables
@@ -92,7 +92,7 @@ def test_safe_migration_moves_the_case(services):
     result = services.migrate_cases(["A-1"], v2["id"], OWNER)
     assert result == {"migrated": ["A-1"], "refused": {}}
     assert version_of(services, "A-1") == v2["id"]
-    assert count_rows(services.store, tables.audit_events, action="modell_migriert") == 1
+    assert count_rows(services.store, tables.audit_events, action="vorgang_umgestellt") == 1
     ref = advance(services, _ref(services, "A-1"), 1)     # t2 done: straight to the renamed t4
     assert [t["title"] for t in ref.open_tasks] == ["Entscheiden (neu)"]
     [task] = services.inbox(SACHBEARBEITUNG_LVR)           # the index was rewritten
@@ -110,7 +110,7 @@ def test_migration_is_refused_when_a_removed_task_is_ready(services):
     assert result["migrated"] == []
     assert "Stellungnahme einholen" in result["refused"]["A-1"] and "bereit" in result["refused"]["A-1"]
     assert version_of(services, "A-1") != v2["id"]
-    assert count_rows(services.store, tables.audit_events, action="modell_migriert") == 0
+    assert count_rows(services.store, tables.audit_events, action="vorgang_umgestellt") == 0
     assert [t["title"] for t in services.inbox(SACHBEARBEITUNG_LVR)] == ["Stellungnahme einholen"]
 
 
