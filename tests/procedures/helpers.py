@@ -142,8 +142,8 @@ def structure_problems(process_id: str) -> list[str]:
         if node_id not in lane_of:
             problems.append(f"{node_id} in no lane")
         text = "".join(node.xpath("bpmn:documentation/text()", namespaces=NS))
-        if "seed 003" not in text or "§" not in text:
-            problems.append(f"{node_id} without documentation citing the seed")
+        if "LRV" not in text or "§" not in text:                  # cites the Landesrahmenvertrag
+            problems.append(f"{node_id} without documentation citing the LRV")
         if tag == "userTask":
             forms = node.xpath(".//spiffworkflow:property[@name='formJsonSchemaFilename']/@value", namespaces=NS)
             if len(forms) != 1:
@@ -195,7 +195,7 @@ def form_problems(name: str) -> list[str]:
 
 
 def model_problems(process_id: str) -> list[str]:
-    """Our modelling conventions: lanes, DI for every node, flow, lane and pool, seed citations,
+    """Our modelling conventions: lanes, DI for every node, flow, lane and pool, citations of the source (§ and document),
     forms, default flows, timer expressions."""
     doc = tree(process_id)
     [process] = doc.xpath("//bpmn:process", namespaces=NS)
@@ -218,8 +218,9 @@ def model_problems(process_id: str) -> list[str]:
         if len(lane_of.get(node_id, [])) != 1:
             problems.append(f"{node_id} not in exactly one lane")
         text = "".join(node.xpath("bpmn:documentation/text()", namespaces=NS))
-        if not re.search(r"(§|Abs\.|Abschnitt|Nr\.) .*\(seed 00[0-4]\)", text):
-            problems.append(f"{node_id} without documentation citing the seed")
+        if not (re.search(r"(§|Abs\.|Abschnitt|Nr\.) ", text) and re.search(
+                r"LRV|LV extern|FrühV|SGB|[Vv]ereinbarung|Rundschreiben|Fachkonzept|Arbeitshilfe|Besprechung", text)):
+            problems.append(f"{node_id} without documentation citing its source")
         if tag == "userTask":
             forms = node.xpath(".//spiffworkflow:property[@name='formJsonSchemaFilename']/@value", namespaces=NS)
             if len(forms) != 1 or not forms[0].startswith(process_id + "_"):

@@ -165,6 +165,8 @@ class SlowClients:
         self.target, self.count, self.interval, self.seconds = (host, int(port)), count, interval, seconds
         self.opened = self.cut = self.refused = 0
         self.all_open = threading.Event()
+        self.rounds = 0                          # header lines sent to every connection so far
+        self._round = threading.Condition()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -175,6 +177,13 @@ class SlowClients:
     def __exit__(self, *_exc) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+
+    def next_round(self, seen: int, timeout: float = 10.0) -> int:
+        """Wait until the slow clients have sent another header line (the attacker's own pace,
+        not a sleep of the test); returns the rounds sent by then."""
+        with self._round:
+            self._round.wait_for(lambda: self.rounds > seen or self._stop.is_set(), timeout)
+            return self.rounds
 
     def _open(self) -> socket.socket | None:
         try:
@@ -218,6 +227,9 @@ class SlowClients:
                 line += 1
                 if all(sockets):
                     self.all_open.set()
+                with self._round:
+                    self.rounds += 1
+                    self._round.notify_all()
                 self._stop.wait(self.interval)
         finally:
             for sock in sockets:
