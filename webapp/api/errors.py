@@ -6,13 +6,14 @@ Never an HTML page, never a stack trace. Errors of the use cases (DomainError) m
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, jsonify
 from werkzeug.exceptions import HTTPException
 
 from workflows.domain import Conflict, DomainError, Forbidden, InvalidInput, ModelError, NotFound
+
+from .schemas.fields import plain
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def error_response(status: int, code: str | None = None, message: str | None = N
                    details: dict[str, Any] | None = None, headers: dict[str, str] | None = None):
     default_code, default_message = HTTP_ERRORS.get(status, ("fehler", "Die Anfrage ist fehlgeschlagen."))
     response = jsonify(code=code or default_code, message=message or default_message,
-                       details=_plain(details or {}))
+                       details=plain(details or {}))
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -138,15 +139,3 @@ def flatten(messages: Any, prefix: str = "") -> dict[str, str]:
             result.update(flatten(m, prefix))
         return result
     return {prefix or "body": str(messages)}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)

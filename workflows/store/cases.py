@@ -183,7 +183,7 @@ class CaseRows:
         """Failed cases for Leitung and process owners, newest failure first."""
         query = (sa.select(instances.c.id, instances.c.business_key, instances.c.process_id, instances.c.title,
                            instances.c.error, instances.c.failed_attempts, instances.c.retry_at,
-                           instances.c.updated_at, instances.c.parties)
+                           instances.c.updated_at, instances.c.parties, instances.c.model_version_id)
                  .where(instances.c.status == CaseStatus.ERROR.value).order_by(instances.c.updated_at.desc()))
         return [{**dict(r._mapping), "parties": json.loads(r.parties or "{}")} for r in conn.execute(query)]
 

@@ -11,8 +11,7 @@ from typing import Any
 
 from .. import engine, policy, privacy, texts
 from ..domain import (LANES, PARTY_LABELS, Actor, CaseFailed, CaseRef, CaseStatus, Conflict, DomainError,
-                      InvalidInput, Party, parties_of_new_case, task_organisation)
-from ..store import fingerprint, index_rows
+                      InvalidInput, Party, parties_of_new_case)
 from . import kernel
 from .context import Context
 
@@ -51,8 +50,7 @@ def start_case(ctx: Context, process_id: str, business_key: str, data: dict[str,
         parties = parties_of_new_case(model.lanes, parties, actor)
         workflow = engine.start(model, {**data, "aktenzeichen": business_key})
         snap = engine.snapshot(workflow)
-        rows = index_rows(snap, lambda lane: task_organisation(lane, parties))
-        new_fingerprint = fingerprint(rows)
+        rows, new_fingerprint = kernel.index_of(snap, parties)
         row = ctx.store.insert_instance(
             conn, business_key=business_key, process_id=process_id, model_version_id=version_id,
             title=title or model.name, parties=parties, workflow_json=engine.dumps(workflow), status=snap.status,
@@ -127,7 +125,7 @@ def failed_cases(ctx: Context, actor: Actor) -> list[dict[str, Any]]:
     with ctx.store.read() as conn:
         cases = ctx.store.failed_cases(conn)
         for item in cases:
-            item["missing_parties"] = missing_parties(ctx, conn, ctx.store.instance(conn, item["id"]))
+            item["missing_parties"] = _missing(ctx, conn, item["model_version_id"], item["parties"])
     if actor.is_system or policy.may_retry_failed(actor) or actor.organisation is None:
         return cases
     return [c for c in cases if actor.organisation in c["parties"].values()]
@@ -135,9 +133,13 @@ def failed_cases(ctx: Context, actor: Actor) -> list[dict[str, Any]]:
 
 def missing_parties(ctx: Context, conn, row) -> list[str]:
     """The parties the case's lanes need but the case does not name (as `Party` values)."""
-    lanes = kernel.model(ctx, conn, row.model_version_id).lanes
+    return _missing(ctx, conn, row.model_version_id, row.parties)
+
+
+def _missing(ctx: Context, conn, version_id: int, parties: dict[str, str]) -> list[str]:
+    lanes = kernel.model(ctx, conn, version_id).lanes
     return [party.value for party in PARTY_LABELS
-            if party.value not in row.parties and any(LANES.get(lane) == party for lane in lanes)]
+            if party.value not in parties and any(LANES.get(lane) == party for lane in lanes)]
 
 
 def complete_parties(ctx: Context, business_key: str, parties: dict[str, str], actor: Actor) -> None:

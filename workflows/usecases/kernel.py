@@ -136,14 +136,19 @@ def save(ctx: Context, conn: Connection, row: InstanceRow, workflow, now: dateti
          open_before: list[dict[str, Any]] | None = None) -> CaseRef:
     """Write the workflow under the version check and rewrite the index rows that changed."""
     snap = engine.snapshot(workflow)
-    rows = index_rows(snap, lambda lane: task_organisation(lane, row.parties))
-    new_fingerprint = fingerprint(rows)
+    rows, new_fingerprint = index_of(snap, row.parties)
     version = ctx.store.save_instance(conn, row, workflow_json=engine.dumps(workflow), status=snap.status, now=now,
                                       index_fingerprint=new_fingerprint)
     ctx.store.write_index(conn, row, rows, previous=row.index_fingerprint, new=new_fingerprint, now=now,
                           open_before=open_before)
     return CaseRef(row.id, row.business_key, row.process_id, snap.status.value, version,
                    [task_ref(t) for t in snap.human_tasks])
+
+
+def index_of(snap, parties: dict[str, str]) -> tuple[dict, dict[str, str]]:
+    """The case's index rows (tasks with their organisation) and their fingerprint."""
+    rows = index_rows(snap, lambda lane: task_organisation(lane, parties))
+    return rows, fingerprint(rows)
 
 
 def task_ref(task) -> dict[str, Any]:

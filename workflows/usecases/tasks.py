@@ -115,8 +115,7 @@ def complete_task(ctx: Context, task_id: str, data: dict[str, Any], actor: Actor
     # Load the case and render a letter (PDF, slow) before the write lock; the step below reuses
     # both unless another step changed the case meanwhile (then they are made again, under it).
     with kernel.transaction(ctx, read_only=True) as (conn, now):
-        seen = ctx.store.instance(conn, ctx.store.open_task(conn, task_id)["instance_id"])
-        _may_work(actor, ctx.store.open_task(conn, task_id))
+        seen = ctx.store.instance(conn, _workable(ctx, conn, task_id, actor)["instance_id"])
         seen_workflow = kernel.load_for_step(ctx, conn, seen)
         seen_letter = _letter_for(ctx, conn, seen_workflow, task_id, data, seen, now)
     with kernel.transaction(ctx) as (conn, now):

@@ -115,7 +115,7 @@ class JSONObject(Dict):
     scripts produced are given as ISO strings."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        return _plain(value)
+        return plain(value)
 
 
 class JSONData(Dict):
@@ -167,11 +167,12 @@ def _as_list(validators) -> list:
     return list(validators) if isinstance(validators, (list, tuple)) else [validators]
 
 
-def _plain(value):
+def plain(value):
+    """A value as JSON can carry it (dates ISO 8601), for responses and error details."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [plain(v) for v in value]
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if value is None or isinstance(value, (str, int, float, bool)):
